@@ -1,0 +1,152 @@
+/**
+ * The config of an `HTTP` destination as the API takes it (TypeBox schema, also in the OpenAPI document), and the
+ * checks a schema cannot express (URL scheme, header names), resolved into the stored `HttpDestinationConfig`
+ * with its defaults. Create takes the whole config; update takes any part and is checked after merging.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { SluiceError } from '../../domain/errors.js';
+import { HTTP_METHODS, type HttpDestinationConfig } from '../../domain/model.js';
+
+export const MIN_TIMEOUT_MS = 100;
+export const MAX_TIMEOUT_MS = 300_000;
+
+const HttpMethod = Type.Union(
+  HTTP_METHODS.map((method) => Type.Literal(method)),
+  { 'x-error-message': `must be one of ${HTTP_METHODS.join(', ')} (upper case), or null to keep the request's method` },
+);
+
+const configProperties = {
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http:// or https:// URL; the request path after /e/:id is appended' }),
+  http_method: Type.Union([HttpMethod, Type.Null()], {
+    description: "Method of the forwarded request; null keeps the original request's method",
+    'x-error-message': `must be one of ${HTTP_METHODS.join(', ')} (upper case), or null to keep the request's method`,
+  }),
+  timeout: Type.Integer({
+    minimum: MIN_TIMEOUT_MS,
+    maximum: MAX_TIMEOUT_MS,
+    description: `Attempt timeout in milliseconds (${MIN_TIMEOUT_MS}–${MAX_TIMEOUT_MS}); default SLUICE_DEFAULT_TIMEOUT_MS`,
+  }),
+  headers: Type.Record(Type.String(), Type.String({ maxLength: 8192 }), {
+    description: 'Extra headers added to every forwarded request (they override the original ones of the same name)',
+    'x-error-message': 'must be an object of header names to string values',
+  }),
+  rate_limit: Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()], {
+    description: 'At most this many attempts in flight at once (with rate_limit_period "concurrent"); null = the gateway default',
+    'x-error-message': 'must be a whole number from 1 to 10000, or null for the gateway default',
+  }),
+  rate_limit_period: Type.Union([Type.Literal('concurrent'), Type.Null()], {
+    description: 'Only "concurrent" for now',
+    'x-error-message': 'must be "concurrent" (or null): per-second, per-minute and per-hour rate limits are not supported yet',
+  }),
+};
+
+/** `config` of `POST /destinations` (type HTTP). */
+export const HttpDestinationConfigInput = Type.Object(
+  {
+    url: configProperties.url,
+    http_method: Type.Optional(configProperties.http_method),
+    timeout: Type.Optional(configProperties.timeout),
+    headers: Type.Optional(configProperties.headers),
+    rate_limit: Type.Optional(configProperties.rate_limit),
+    rate_limit_period: Type.Optional(configProperties.rate_limit_period),
+  },
+  { additionalProperties: false },
+);
+export type HttpDestinationConfigInput = Static<typeof HttpDestinationConfigInput>;
+
+/** `config` of `PUT /destinations/:id`: any part, merged over the current config. */
+export const HttpDestinationConfigPatch = Type.Partial(HttpDestinationConfigInput, { additionalProperties: false });
+export type HttpDestinationConfigPatch = Static<typeof HttpDestinationConfigPatch>;
+
+/** The config as the API shows it. */
+export const HttpDestinationConfigModel = Type.Object({
+  url: Type.String(),
+  http_method: Type.Union([Type.String(), Type.Null()]),
+  timeout: Type.Integer(),
+  headers: Type.Record(Type.String(), Type.String()),
+  rate_limit: Type.Union([Type.Integer(), Type.Null()]),
+  rate_limit_period: Type.Union([Type.Literal('concurrent'), Type.Null()]),
+});
+
+/**
+ * Headers the gateway owns: hop-by-hop ones (RFC 9110 §7.6.1) describe one connection, and host/content-length
+ * are set from the destination URL and the body. A destination cannot set them.
+ */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused here
+export const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+function invalid(field: string, message: string): SluiceError {
+  return new SluiceError('VALIDATION_ERROR', `The request body is not valid: ${field} ${message}. Correct it and send the request again.`, [
+    { location: 'body', field, message },
+  ]);
+}
+
+function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid('config.url', `must be an absolute http:// or https:// URL; got "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw invalid('config.url', `must use http:// or https://; got "${parsed.protocol}"`);
+  }
+  if (parsed.hostname === '') throw invalid('config.url', 'must name a host');
+}
+
+/** Lower-cased header names (as requests are stored), each checked. */
+function checkHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const field = `config.headers.${name}`;
+    if (!HEADER_NAME.test(name)) throw invalid(field, 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~- only)');
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower)) throw invalid(field, 'is set by the gateway for each request (hop-by-hop, host or length); remove it');
+    if (BAD_HEADER_VALUE.test(value)) throw invalid(field, 'must not contain control characters or line breaks');
+    if (lower in out) throw invalid(field, `repeats a header name (names are case-insensitive): ${lower}`);
+    out[lower] = value;
+  }
+  return out;
+}
+
+/** The stored config for a create (`current` null) or an update (`input` merged over `current`). */
+export function resolveHttpDestinationConfig(
+  input: HttpDestinationConfigPatch,
+  current: HttpDestinationConfig | null,
+  defaultTimeoutMs: number,
+): HttpDestinationConfig {
+  const url = input.url ?? current?.url;
+  if (url === undefined) throw invalid('config.url', 'is required');
+  checkUrl(url);
+  const rateLimit = input.rate_limit !== undefined ? input.rate_limit : (current?.rate_limit ?? null);
+  let period = input.rate_limit_period !== undefined ? input.rate_limit_period : (current?.rate_limit_period ?? null);
+  // A limit without a period can only mean the one period there is; a period without a limit means nothing.
+  if (rateLimit !== null && period === null) period = 'concurrent';
+  if (input.rate_limit === null && input.rate_limit_period === undefined) period = null;
+  if (rateLimit === null && period !== null) {
+    if (input.rate_limit_period !== undefined) throw invalid('config.rate_limit', 'is required with rate_limit_period');
+    period = null;
+  }
+  return {
+    url,
+    http_method: input.http_method !== undefined ? input.http_method : (current?.http_method ?? null),
+    timeout: input.timeout ?? current?.timeout ?? defaultTimeoutMs,
+    headers: input.headers !== undefined ? checkHeaders(input.headers) : (current?.headers ?? {}),
+    rate_limit: rateLimit,
+    rate_limit_period: period,
+  };
+}

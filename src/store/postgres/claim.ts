@@ -1,0 +1,202 @@
+/**
+ * The dispatcher's claim on PostgreSQL: lease the earliest due events, at most `limit` in all and at most as many
+ * per destination as it has free slots, with the SQLite store's semantics (a lease moves `due_at` to the lease's
+ * end and sets a fresh `lease_token`; an attempt lost in a crash is due again then).
+ *
+ * Many processes claim from one database, so two things differ from SQLite's single writer:
+ *
+ * - Rows: each destination's due events are read `FOR UPDATE OF e SKIP LOCKED`, so two claimers never take the
+ *   same event and never wait for each other (nor for a batch that is recording or holding some of them).
+ * - Caps across processes: the caller's `inFlight` only knows this process. The live leases in the database
+ *   (events of the destination with a lease_token whose lease has not run out: `due_at > now`) count every
+ *   process's attempts, this one's included. A destination's used slots are therefore
+ *   max(live leases, inFlight here): the database covers other processes, `inFlight` covers what it cannot see
+ *   (this process's manual attempts, which hold no lease). Counting and leasing must not interleave between two
+ *   claimers, or both would see the same free slots: a claim takes a transaction-scoped advisory lock per
+ *   destination with pg_try_advisory_xact_lock, and a destination another process is claiming right now is
+ *   skipped (that process serves it; this one moves on). The count runs in a statement after the lock is granted,
+ *   so its snapshot includes the leases of the claimer that held the lock before.
+ *
+ * Fairness without scanning backlogs, as in SQLite: list the destinations with queued work by a loose index scan
+ * of events_destination_due (one seek each), skip those at their cap, read from each of the rest only its earliest
+ * few events, visiting destinations in order of their earliest due time and stopping once none can do better.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
+import type { ClaimedEvent, ClaimOptions } from '../port.js';
+import { checkout, Db } from './db.js';
+import {
+  type ConnectionRow,
+  type DestinationRow,
+  type EventRow,
+  type RequestRow,
+  toConnection,
+  toDestination,
+  toEvent,
+  toRequest,
+} from './rows.js';
+
+/** Sluice's advisory-lock namespace for per-destination claims ("SL" + 3); the second key is hashtext(id). */
+export const CLAIM_LOCK_NAMESPACE = 0x534c0003;
+
+/**
+ * A loose index scan of events_destination_due: one seek per destination with queued work, each giving its
+ * earliest due time (the first entry of its range). `ORDER BY destination_id, due_at` with `destination_id > …`
+ * can only be served by that index, so the plan cannot drift to another one.
+ */
+const HEADS = `
+WITH RECURSIVE heads(destination_id, due_at) AS (
+  (SELECT destination_id, due_at FROM events WHERE due_at IS NOT NULL ORDER BY destination_id, due_at LIMIT 1)
+  UNION ALL
+  SELECT n.destination_id, n.due_at FROM heads h CROSS JOIN LATERAL (
+    SELECT e.destination_id, e.due_at FROM events e
+    WHERE e.due_at IS NOT NULL AND e.destination_id > h.destination_id
+    ORDER BY e.destination_id, e.due_at LIMIT 1
+  ) n
+)`;
+
+/** Destinations with queued work whose earliest due time has come, earliest first, with their own cap. */
+export const CLAIM_HEADS_SQL = `${HEADS}
+SELECT d.id, d.concurrency, h.due_at AS head_due_at
+FROM heads h JOIN destinations d ON d.id = h.destination_id
+WHERE d.disabled_at IS NULL AND h.due_at <= $1
+ORDER BY h.due_at`;
+
+const TRY_LOCK_DESTINATION = `SELECT pg_try_advisory_xact_lock(${CLAIM_LOCK_NAMESPACE}, hashtext($1)) AS locked`;
+
+/** Live leases of one destination ($1) at $2: attempts in flight in every process. */
+export const LIVE_LEASES_SQL = 'SELECT count(*) AS n FROM events WHERE destination_id = $1 AND lease_token IS NOT NULL AND due_at > $2';
+
+/**
+ * One destination's ($1) earliest due events at $2, at most min($3, cap $4 − max(inFlight $5, live leases)).
+ * Paused or disabled connections' events are skipped (they should be HOLD). Locked rows are skipped, not awaited.
+ */
+export const CLAIM_DESTINATION_SQL = `
+SELECT e.id, e.due_at FROM events e JOIN connections c ON c.id = e.connection_id
+WHERE e.destination_id = $1 AND e.due_at IS NOT NULL AND e.due_at <= $2 AND e.status IN ('QUEUED', 'SCHEDULED')
+  AND c.paused_at IS NULL AND c.disabled_at IS NULL
+ORDER BY e.due_at
+LIMIT greatest(0, least($3::bigint, $4::bigint - greatest($5::bigint,
+  (SELECT count(*) FROM events l WHERE l.destination_id = $1 AND l.lease_token IS NOT NULL AND l.due_at > $2))))
+FOR UPDATE OF e SKIP LOCKED`;
+
+/** The earliest due time of any pending or leased event: the minimum of the destinations' heads. */
+export const NEXT_DUE_SQL = `${HEADS}
+SELECT min(due_at) AS due_at FROM heads`;
+
+export const LEASE_SQL = `UPDATE events e SET lease_token = x.token, due_at = $1
+FROM unnest($2::text[], $3::text[]) AS x(id, token) WHERE e.id = x.id RETURNING e.*`;
+
+interface Head {
+  id: string;
+  concurrency: number | null;
+  head_due_at: number;
+}
+interface Due {
+  id: string;
+  due_at: number;
+}
+
+/** The `limit` earliest due events allowed by the destinations' free slots, earliest first; their rows locked. */
+async function pickDue(db: Db, options: ClaimOptions): Promise<Due[]> {
+  let picked: Due[] = [];
+  for (const head of await db.rows<Head>(CLAIM_HEADS_SQL, [options.now])) {
+    const latest = picked[options.limit - 1];
+    // Heads come earliest first: once the pick is full and this head is no earlier than its latest, none can improve it.
+    if (latest !== undefined && head.head_due_at >= latest.due_at) break;
+    const cap = head.concurrency ?? options.defaultConcurrency;
+    const inFlight = options.inFlight.get(head.id) ?? 0;
+    if (cap - inFlight <= 0) continue;
+    if ((await db.row<{ locked: boolean }>(TRY_LOCK_DESTINATION, [head.id]))?.locked !== true) continue;
+    const rows = await db.rows<Due>(CLAIM_DESTINATION_SQL, [head.id, options.now, options.limit, cap, inFlight]);
+    picked = picked.concat(rows).sort((a, b) => a.due_at - b.due_at);
+    if (picked.length > options.limit) picked.length = options.limit;
+  }
+  return picked;
+}
+
+/** Picks, leases and loads what the attempts need in one transaction on its own connection. */
+export async function claimDue(pool: pg.Pool, options: ClaimOptions): Promise<ClaimedEvent[]> {
+  if (options.limit <= 0) return [];
+  const held = await checkout(pool);
+  const { client } = held;
+  let broken: Error | undefined;
+  try {
+    const db = new Db(client);
+    // A lease lost in a crash only makes its event due again (at least once), as in the SQLite store: the claim
+    // need not wait for the WAL flush. A later synchronous commit (the attempt's record) flushes it anyway.
+    await client.query('BEGIN');
+    await client.query('SET LOCAL synchronous_commit = off');
+    let leased: { due: Due; token: string; row: EventRow }[] = [];
+    let context: ContextLoader | null = null;
+    try {
+      const picked = await pickDue(db, options);
+      if (picked.length > 0) {
+        const tokens = picked.map(() => randomUUID());
+        const rows = await db.rows<EventRow>(LEASE_SQL, [options.now + options.leaseMs, picked.map((d) => d.id), tokens]);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        leased = picked.flatMap((due, i) => {
+          const row = byId.get(due.id);
+          const token = tokens[i];
+          return row === undefined || token === undefined ? [] : [{ due, token, row }];
+        });
+        // Loaded before the commit, not after: should the database go away in between, the leases roll back with
+        // the transaction instead of holding events nobody will attempt until the leases run out.
+        if (leased.length > 0) context = await ContextLoader.load(db, leased.map((l) => l.row));
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    }
+    if (context === null) return [];
+    const loader = context;
+    return leased.flatMap(({ due, token, row }) => {
+      const loaded = loader.load(row, row.next_trigger as AttemptTrigger);
+      return loaded === null ? [] : [{ ...loaded, leaseToken: token, dueAt: due.due_at }];
+    });
+  } finally {
+    held.release(broken);
+  }
+}
+
+export async function nextDueAt(db: Db): Promise<number | null> {
+  return (await db.row<{ due_at: number | null }>(NEXT_DUE_SQL))?.due_at ?? null;
+}
+
+/** What an attempt needs around a set of events: their requests, destinations, connections and source names. */
+export class ContextLoader {
+  private constructor(
+    private readonly requests: Map<string, RequestRow>,
+    private readonly destinations: Map<string, Destination>,
+    private readonly connections: Map<string, Connection>,
+    private readonly sourceNames: Map<string, string>,
+  ) {}
+
+  /** Four queries whatever the number of events. */
+  static async load(db: Db, rows: EventRow[]): Promise<ContextLoader> {
+    const ids = (pick: (row: EventRow) => string) => [...new Set(rows.map(pick))];
+    const requests = await db.rows<RequestRow>('SELECT * FROM requests WHERE id = ANY($1::text[])', [ids((r) => r.request_id)]);
+    const destinations = await db.rows<DestinationRow>('SELECT * FROM destinations WHERE id = ANY($1::text[])', [ids((r) => r.destination_id)]);
+    const connections = await db.rows<ConnectionRow>('SELECT * FROM connections WHERE id = ANY($1::text[])', [ids((r) => r.connection_id)]);
+    const sources = await db.rows<{ id: string; name: string }>('SELECT id, name FROM sources WHERE id = ANY($1::text[])', [ids((r) => r.source_id)]);
+    return new ContextLoader(
+      new Map(requests.map((r) => [r.id, r])),
+      new Map(destinations.map((r) => [r.id, toDestination(r)])),
+      new Map(connections.map((r) => [r.id, toConnection(r)])),
+      new Map(sources.map((r) => [r.id, r.name])),
+    );
+  }
+
+  load(row: EventRow, trigger: AttemptTrigger): Omit<ClaimedEvent, 'leaseToken' | 'dueAt'> | null {
+    const request = this.requests.get(row.request_id);
+    const destination = this.destinations.get(row.destination_id);
+    const connection = this.connections.get(row.connection_id);
+    const sourceName = this.sourceNames.get(row.source_id);
+    if (request === undefined || destination === undefined || connection === undefined || sourceName === undefined) return null;
+    return { event: toEvent(row), trigger, request: toRequest(request), destination, connection, sourceName };
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Group commit on PostgreSQL. Each write is queued as an operation; the operations queued in one turn of the event
+ * loop (and those that pile up while a commit is under way) run together in ONE transaction on one pooled
+ * connection, and each caller's promise settles only after that COMMIT returned. With synchronous_commit on
+ * (openPostgresStore sets it), a resolved write is flushed to the WAL on disk: many concurrent requests share one
+ * commit and one WAL flush.
+ *
+ * Each operation runs inside its own savepoint: one that throws (a name conflict, a duplicate id) is rolled back
+ * alone and its caller gets the error, while the others still commit together. If the transaction as a whole
+ * fails (the connection dropped, COMMIT failed), every operation is run again alone, in order, in its own
+ * transaction, so one bad operation cannot fail the rest. An operation that lost a deadlock (or a serialization
+ * failure) did nothing: it is run again alone, a few times, before its caller sees the error.
+ *
+ * Unlike SQLite, PostgreSQL takes writes from many connections at once, so a few batches run side by side
+ * (`lanes`), each on its own connection: one batch's commit (its WAL flush) overlaps the next one's work.
+ *
+ * A batch holds at most `maxBatch` operations: every savepoint that writes is a subtransaction, and a transaction
+ * with more than 64 of them overflows PostgreSQL's per-backend subtransaction cache, which slows every other
+ * session's snapshots while it runs. 64 keeps each transaction within the cache.
+ *
+ * Operations may ask for a wake-up (`tx.wake()`): when one that committed did, the batch sends one NOTIFY on the
+ * due channel inside its transaction, so listening workers are woken exactly when the new work is visible.
+ */
+import type pg from 'pg';
+import { type Checkout, checkout, Db, isRetryable } from './db.js';
+
+export interface Tx {
+  db: Db;
+  /** Asks for a NOTIFY on the due channel when this operation commits: it made events due now. */
+  wake(): void;
+}
+
+export type Op<T> = (tx: Tx) => Promise<T>;
+
+type Outcome = { ok: true; value: unknown; woke: boolean } | { ok: false; error: unknown };
+
+interface Pending {
+  run: Op<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupWriterOptions {
+  /** Batches running at once, each on its own connection (default 2). */
+  lanes?: number;
+  /** Operations per transaction at most (default 64, see above). */
+  maxBatch?: number;
+  /** The channel a committed `wake()` notifies (null = never notify). */
+  channel: string | null;
+}
+
+const RETRIES = 3;
+
+export class GroupWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  private running = 0;
+  private committed = 0;
+  private readonly lanes: number;
+  private readonly maxBatch: number;
+  private readonly channel: string | null;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly pool: pg.Pool,
+    options: GroupWriterOptions,
+  ) {
+    this.lanes = Math.max(1, options.lanes ?? 2);
+    this.maxBatch = Math.max(1, options.maxBatch ?? 64);
+    this.channel = options.channel;
+  }
+
+  /** Transactions committed so far (for tests and metrics: many writes should share few commits). */
+  get commits(): number {
+    return this.committed;
+  }
+
+  /** Queues `run` for the next group commit; resolves with its result once that commit returned. */
+  submit<T>(run: Op<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Refuses further writes and resolves once everything queued is committed (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.startBatches();
+    while (this.running > 0 || this.queue.length > 0) {
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+      this.startBatches();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // The next turn: the writes issued in this one join the same batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    while (this.running < this.lanes && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.running += 1;
+      void this.flush(batch).finally(() => {
+        this.running -= 1;
+        // What queued up meanwhile goes at once: it has waited for a commit already.
+        if (this.queue.length > 0) this.startBatches();
+        for (const wake of this.idle.splice(0)) wake();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    const together = await this.runTogether(batch);
+    const outcomes: Outcome[] = [];
+    for (const [index, op] of batch.entries()) {
+      let outcome = together?.[index];
+      // Run alone: the whole batch failed, or this one lost a deadlock against another writer.
+      for (let attempt = 0; outcome === undefined || (!outcome.ok && isRetryable(outcome.error) && attempt < RETRIES); attempt++) {
+        outcome = await this.runAlone(op);
+      }
+      outcomes.push(outcome);
+    }
+    batch.forEach((op, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) op.reject(new Error('Internal error: a write has no outcome.'));
+      else if (outcome.ok) op.resolve(outcome.value);
+      else op.reject(outcome.error);
+    });
+  }
+
+  /** One transaction for the batch; null when it failed as a whole. */
+  private async runTogether(batch: Pending[]): Promise<Outcome[] | null> {
+    let held: Checkout;
+    try {
+      held = await checkout(this.pool);
+    } catch {
+      return null;
+    }
+    const { client } = held;
+    let broken: unknown = undefined;
+    try {
+      await client.query('BEGIN');
+      const outcomes: Outcome[] = [];
+      for (const [index, op] of batch.entries()) {
+        // One round trip: end the previous operation's savepoint and open this one's.
+        await client.query(index === 0 ? 'SAVEPOINT op' : 'RELEASE SAVEPOINT op; SAVEPOINT op');
+        const outcome = await this.runOp(client, op);
+        // Undo this operation alone; if even that fails, the transaction is lost and the batch is redone.
+        if (!outcome.ok) await client.query('ROLLBACK TO SAVEPOINT op');
+        outcomes.push(outcome);
+      }
+      await this.notifyIfWoken(client, outcomes);
+      await client.query('COMMIT');
+      this.committed += 1;
+      return outcomes;
+    } catch (error) {
+      broken = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      return null;
+    } finally {
+      // A connection in an unknown state is not given back to the pool.
+      held.release(broken);
+    }
+  }
+
+  private async runAlone(op: Pending): Promise<Outcome> {
+    let held: Checkout;
+    try {
+      held = await checkout(this.pool);
+    } catch (error) {
+      return { ok: false, error };
+    }
+    const { client } = held;
+    let broken: unknown = undefined;
+    try {
+      await client.query('BEGIN');
+      const outcome = await this.runOp(client, op);
+      if (!outcome.ok) {
+        await client.query('ROLLBACK');
+        return outcome;
+      }
+      await this.notifyIfWoken(client, [outcome]);
+      await client.query('COMMIT');
+      this.committed += 1;
+      return outcome;
+    } catch (error) {
+      broken = error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      return { ok: false, error };
+    } finally {
+      held.release(broken);
+    }
+  }
+
+  /** Runs one operation; its failure is its outcome (the caller undoes what it did). */
+  private async runOp(client: pg.PoolClient, op: Pending): Promise<Outcome> {
+    let woke = false;
+    const tx: Tx = {
+      db: new Db(client),
+      wake: () => {
+        woke = true;
+      },
+    };
+    try {
+      const value = await op.run(tx);
+      return { ok: true, value, woke };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private async notifyIfWoken(client: pg.PoolClient, outcomes: Outcome[]): Promise<void> {
+    if (this.channel === null || !outcomes.some((o) => o.ok && o.woke)) return;
+    await client.query("SELECT pg_notify($1, '')", [this.channel]);
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Rows as SQLite returns them (snake_case, JSON as text, booleans as 0/1) and their mapping to the domain records
+ * of src/domain/model.ts. The text columns holding enums (status, trigger, codes) are written only by this store
+ * from typed values, so reading them back is a cast, not a validation.
+ */
+import {
+  EVENT_DESTINATION_ENGINE_CONFIG,
+  type ApiKey,
+  type AttemptRecord,
+  type AttemptStatus,
+  type AttemptTrigger,
+  type Connection,
+  type Destination,
+  type EventOrigin,
+  type EventRecord,
+  type EventStatus,
+  type NetworkErrorCode,
+  type PublishedEvent,
+  type RejectionCause,
+  type RequestRecord,
+  type Rule,
+  type Source,
+  type Team,
+} from '../../domain/model.js';
+
+export interface TeamRow {
+  id: string;
+  name: string;
+  signing_secret: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  team_id: string;
+  hash: string;
+  hint: string;
+  created_at: number;
+}
+
+export interface SourceRow {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  config: string;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DestinationRow {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  type: string;
+  config: string;
+  concurrency: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  kind: string;
+  display_name: string | null;
+  credentials: string | null;
+  subscription: string | null;
+  consecutive_failures: number;
+}
+
+export interface ConnectionRow {
+  id: string;
+  team_id: string;
+  name: string;
+  description: string | null;
+  source_id: string;
+  destination_id: string;
+  rules: string;
+  paused_at: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RequestRow {
+  id: string;
+  team_id: string;
+  source_id: string;
+  method: string;
+  path: string;
+  query: string;
+  headers: string;
+  body: Buffer;
+  body_is_json: number;
+  rejection_cause: string | null;
+  event_ids: string;
+  created_at: number;
+  kind: string;
+  event_type: string | null;
+  external_id: string | null;
+  origin: string | null;
+}
+
+export interface EventRow {
+  id: string;
+  team_id: string;
+  request_id: string;
+  connection_id: string;
+  source_id: string;
+  destination_id: string;
+  duplicate_event_id: string | null;
+  status: string;
+  attempts: number;
+  response_status: number | null;
+  error_code: string | null;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  successful_at: number | null;
+  due_at: number | null;
+  lease_token: string | null;
+  next_trigger: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AttemptRow {
+  id: string;
+  team_id: string;
+  event_id: string;
+  destination_id: string;
+  attempt_number: number;
+  trigger: string;
+  status: string;
+  response_status: number | null;
+  error_code: string | null;
+  body: string | null;
+  requested_url: string;
+  http_method: string;
+  delivery_latency: number | null;
+  response_latency: number | null;
+  successful_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toTeam(row: TeamRow): Team {
+  return { id: row.id, name: row.name, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKey {
+  return { id: row.id, teamId: row.team_id, hash: row.hash, hint: row.hint, createdAt: row.created_at };
+}
+
+export function toSource(row: SourceRow): Source {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    name: row.name,
+    description: row.description,
+    config: JSON.parse(row.config) as Source['config'],
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toDestination(row: DestinationRow): Destination {
+  const destination: Destination = {
+    id: row.id,
+    teamId: row.team_id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    config: JSON.parse(row.config) as Destination['config'],
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.kind !== 'event_destination') return destination;
+  // An event destination's `config` column holds its type's config; the engine sees the gateway defaults.
+  return {
+    ...destination,
+    name: row.display_name ?? '',
+    config: EVENT_DESTINATION_ENGINE_CONFIG,
+    outbound: {
+      displayName: row.display_name ?? '',
+      config: destination.config as unknown as Record<string, unknown>,
+      credentials: row.credentials,
+      subscription: JSON.parse(row.subscription ?? '[]') as string[],
+      consecutiveFailures: row.consecutive_failures,
+    },
+  };
+}
+
+export function toConnection(row: ConnectionRow): Connection {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    name: row.name,
+    description: row.description,
+    sourceId: row.source_id,
+    destinationId: row.destination_id,
+    rules: JSON.parse(row.rules) as Rule[],
+    pausedAt: row.paused_at,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toRequest(row: RequestRow): RequestRecord {
+  const request: RequestRecord = {
+    id: row.id,
+    teamId: row.team_id,
+    sourceId: row.source_id,
+    method: row.method,
+    path: row.path,
+    query: row.query,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    bodyIsJson: row.body_is_json === 1,
+    rejectionCause: row.rejection_cause as RejectionCause | null,
+    eventIds: JSON.parse(row.event_ids) as string[],
+    createdAt: row.created_at,
+  };
+  if (row.kind !== 'event') return request;
+  return { ...request, published: { eventId: row.external_id ?? row.id, eventType: row.event_type ?? '', origin: (row.origin ?? 'api') as EventOrigin } };
+}
+
+/** A published event (a requests row of kind 'event'). */
+export function toPublishedEvent(row: RequestRow): PublishedEvent {
+  return {
+    messageId: row.id,
+    teamId: row.team_id,
+    eventId: row.external_id ?? row.id,
+    eventType: row.event_type ?? '',
+    body: row.body,
+    origin: (row.origin ?? 'api') as EventOrigin,
+    createdAt: row.created_at,
+  };
+}
+
+export function toEvent(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    requestId: row.request_id,
+    connectionId: row.connection_id,
+    sourceId: row.source_id,
+    destinationId: row.destination_id,
+    duplicateEventId: row.duplicate_event_id,
+    status: row.status as EventStatus,
+    attempts: row.attempts,
+    responseStatus: row.response_status,
+    errorCode: row.error_code as NetworkErrorCode | null,
+    lastAttemptAt: row.last_attempt_at,
+    nextAttemptAt: row.next_attempt_at,
+    successfulAt: row.successful_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    eventId: row.event_id,
+    destinationId: row.destination_id,
+    attemptNumber: row.attempt_number,
+    trigger: row.trigger as AttemptTrigger,
+    status: row.status as AttemptStatus,
+    responseStatus: row.response_status,
+    errorCode: row.error_code as NetworkErrorCode | null,
+    body: row.body,
+    requestedUrl: row.requested_url,
+    httpMethod: row.http_method,
+    deliveryLatency: row.delivery_latency,
+    responseLatency: row.response_latency,
+    successfulAt: row.successful_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

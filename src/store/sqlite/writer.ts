@@ -1,0 +1,296 @@
+/**
+ * Group commit. better-sqlite3 is synchronous and, with synchronous=FULL, every commit is an fsync that blocks the
+ * process; one commit per request would cap ingest at the disk's fsync rate. So every write is queued as an
+ * operation and the queue is run on the next turn of the event loop (setImmediate) inside ONE transaction; each
+ * caller's promise settles only after that commit is on disk.
+ *
+ * Each operation runs inside its own savepoint: one that throws (a name conflict, a duplicate id) is rolled back
+ * alone and its caller gets the error, while the others still commit together. If the transaction as a whole
+ * fails (SQLite aborted it on an I/O error or a full disk, or COMMIT failed), every operation is run again alone,
+ * in order, in its own transaction, so one bad operation cannot fail the rest.
+ *
+ * The fsync off the event loop: on a WAL database opened with synchronous=FULL, the only thing FULL adds to NORMAL
+ * is an fsync of the WAL file at each commit, and that fsync blocked the whole process (ingest, dispatch) for the
+ * disk's flush time, once per batch. So the writer commits its batches at NORMAL (the WAL stays consistent, as
+ * SQLite guarantees for NORMAL) and runs that fsync itself on libuv's thread pool, settling the callers of every
+ * batch committed before the fsync started only when it completes: a resolved write is still on disk, and batches
+ * committed while an fsync runs share the next one. Between the commit and its fsync other readers in this process
+ * may already see the rows (a delivery may start before its ingest is answered; a crash then makes the sender
+ * retry, which at-least-once delivery allows). Outside its own transactions the connection stays at FULL.
+ */
+import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Pending {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** Cleared by notDurable() while it runs: then it settles at its commit, without waiting for the fsync. */
+  durable: boolean;
+}
+
+/** The operation running now (better-sqlite3 is synchronous, so there is at most one in the process). */
+let running: Pending | null = null;
+
+/**
+ * Called by an operation while it runs, when losing its write in a crash would be harmless: its caller is then
+ * answered at the commit, without waiting for the fsync (its rows become durable with the next fsync anyway, the
+ * WAL being sequential). A claim is such a write: a lease lost in a crash only makes the event due again, which
+ * at-least-once delivery allows, and the dispatcher's claim cycle should not wait for the disk.
+ */
+export function notDurable(): void {
+  if (running !== null) running.durable = false;
+}
+
+/** Most operations per transaction: bounds how long one commit keeps the event loop. */
+const MAX_BATCH = 1000;
+
+/** How often the WAL descriptor's file is checked to still be the WAL (see walFile). */
+const WAL_CHECK_MS = 1000;
+
+/** A committed operation waiting for the fsync that makes it durable. */
+interface Committed {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupWriterOptions {
+  /** The fsync used for the WAL (tests inject failures and delays); Node's fs.fsync by default. */
+  fsync?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+}
+
+export class GroupWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  private committed = 0;
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
+  private readonly rollbackTo: Database.Statement;
+  /** The WAL file to fsync after commits, or null when commits are synchronous (not WAL+FULL) or not durable. */
+  private readonly walPath: string | null;
+  private walFd: number | null = null;
+  private walCheckedAt = 0;
+  private readonly fsync: NonNullable<GroupWriterOptions['fsync']>;
+  /** Committed since the running fsync started: the next fsync covers them. */
+  private awaitingSync: Committed[] = [];
+  /** Covered by the fsync now running. */
+  private syncing: Committed[] | null = null;
+  private synced = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    options: GroupWriterOptions = {},
+  ) {
+    // IMMEDIATE takes the write lock up front, so another process cannot make the commit fail with SQLITE_BUSY.
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT op');
+    this.release = db.prepare('RELEASE op');
+    this.rollbackTo = db.prepare('ROLLBACK TO op');
+    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    const full = Number(db.pragma('synchronous', { simple: true })) >= 2;
+    this.walPath = wal && full && !db.memory ? `${db.name}-wal` : null;
+    this.fsync = options.fsync ?? fsync;
+  }
+
+  /** Transactions committed so far (for tests and metrics: many writes should share few commits). */
+  get commits(): number {
+    return this.committed;
+  }
+
+  /** fsyncs of the WAL run so far by this writer (0 when commits are synchronous or not durable). */
+  get fsyncs(): number {
+    return this.synced;
+  }
+
+  /** Queues `run` for the next group commit; resolves with its result once that commit is on disk. */
+  submit<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, durable: true });
+      this.schedule();
+    });
+  }
+
+  /** Runs everything queued now (used by close). */
+  flushAll(): void {
+    while (this.queue.length > 0) this.flushBatch();
+  }
+
+  /** Flushes what is queued, makes it durable (synchronously), and refuses further writes. */
+  close(): void {
+    this.flushAll();
+    this.closed = true;
+    const waiting = [...(this.syncing ?? []), ...this.awaitingSync.splice(0)];
+    if (waiting.length > 0 && this.walPath !== null) {
+      try {
+        // Its own descriptor: the cached one may be in use by an fsync still running on the thread pool.
+        const fd = openSync(this.walPath, 'r');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        for (const c of waiting) c.resolve();
+      } catch (error) {
+        for (const c of waiting) c.reject(error);
+      }
+    }
+    // An fsync still running on the thread pool closes the file when it returns.
+    if (this.syncing === null) this.closeWal();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.onTick);
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    this.flushBatch();
+    // Writes beyond one batch wait for the next turn, so sockets get read in between.
+    if (this.queue.length > 0) this.schedule();
+  };
+
+  private flushBatch(): void {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    const deferred = this.walPath !== null;
+    // exec, not a prepared statement: SQLite applies this pragma when it is prepared, not reliably when re-run.
+    if (deferred) this.db.exec('PRAGMA synchronous = NORMAL');
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.runTogether(batch) ?? batch.map((op) => this.runAlone(op));
+    } finally {
+      if (deferred) this.db.exec('PRAGMA synchronous = FULL');
+    }
+    batch.forEach((op, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) op.reject(new Error('Internal error: a write has no outcome.'));
+      else if (!outcome.ok) op.reject(outcome.error);
+      else if (deferred && op.durable) this.awaitingSync.push({ resolve: () => op.resolve(outcome.value), reject: op.reject });
+      else op.resolve(outcome.value);
+    });
+    if (deferred) this.startSync();
+  }
+
+  /** Starts an fsync of the WAL for everything committed so far, unless one is running (its end starts the next). */
+  private startSync(): void {
+    if (this.syncing !== null || this.awaitingSync.length === 0) return;
+    const covered = this.awaitingSync;
+    this.awaitingSync = [];
+    let fd: number | null;
+    try {
+      fd = this.walFile();
+    } catch (error) {
+      for (const c of covered) c.reject(error);
+      return;
+    }
+    if (fd === null) {
+      for (const c of covered) c.resolve();
+      return;
+    }
+    this.syncing = covered;
+    this.fsync(fd, (error) => {
+      this.syncing = null;
+      this.synced += 1;
+      // Rejected, not retried: after a failed fsync the kernel may have dropped the dirty pages, so the callers
+      // (answered 5xx) must send again; what they wrote may or may not survive a crash (at least once).
+      for (const c of covered) {
+        if (error === null) c.resolve();
+        else c.reject(error);
+      }
+      if (this.closed) this.closeWal();
+      else this.startSync();
+    });
+  }
+
+  /**
+   * The WAL's file descriptor, opened once. SQLite replaces the WAL file only when its last connection closes or
+   * the journal mode changes, neither of which happens while this writer's connection is open; still, the file's
+   * identity is checked again every WAL_CHECK_MS (an fsync of a stale descriptor would flush nothing that matters).
+   * null when the WAL does not exist (nothing to flush).
+   */
+  private walFile(): number | null {
+    if (this.walPath === null) return null;
+    const now = Date.now();
+    if (this.walFd !== null && now - this.walCheckedAt < WAL_CHECK_MS) return this.walFd;
+    let current;
+    try {
+      current = statSync(this.walPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    if (this.walFd !== null && fstatSync(this.walFd).ino !== current.ino) this.closeWal();
+    this.walFd ??= openSync(this.walPath, 'r');
+    this.walCheckedAt = now;
+    return this.walFd;
+  }
+
+  private closeWal(): void {
+    if (this.walFd === null) return;
+    closeSync(this.walFd);
+    this.walFd = null;
+  }
+
+  /** One transaction for the batch; null when it failed as a whole. */
+  private runTogether(batch: Pending[]): Outcome[] | null {
+    try {
+      this.begin.run();
+      const outcomes = batch.map((op) => this.runInSavepoint(op));
+      this.commit.run();
+      this.committed += 1;
+      return outcomes;
+    } catch {
+      if (this.db.inTransaction) this.rollback.run();
+      return null;
+    }
+  }
+
+  private runOp(op: Pending): unknown {
+    op.durable = true; // a batch run again alone starts afresh
+    running = op;
+    try {
+      return op.run();
+    } finally {
+      running = null;
+    }
+  }
+
+  private runInSavepoint(op: Pending): Outcome {
+    this.savepoint.run();
+    try {
+      const value = this.runOp(op);
+      this.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      // SQLite rolls the whole transaction back on some errors (I/O, disk full): then the batch must be redone.
+      if (!this.db.inTransaction) throw error;
+      this.rollbackTo.run();
+      this.release.run();
+      return { ok: false, error };
+    }
+  }
+
+  private runAlone(op: Pending): Outcome {
+    try {
+      this.begin.run();
+      const value = this.runOp(op);
+      this.commit.run();
+      this.committed += 1;
+      return { ok: true, value };
+    } catch (error) {
+      if (this.db.inTransaction) this.rollback.run();
+      return { ok: false, error };
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Retention: requests (with their events and attempts) older than the window are purged in batches; newer ones
+ * stay. Runs on a real SQLite file.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId } from '../../src/domain/ids.js';
+import { purgeExpired } from '../../src/retention/retentionJob.js';
+import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { newPublishedEvent } from '../../src/domain/publishedEvent.js';
+import type { GatewayStore } from '../../src/store/port.js';
+
+const DAY = 86_400_000;
+
+describe('retention', () => {
+  let dir: string;
+  let store: GatewayStore;
+  const now = Date.now();
+  const teamId = newId('team', now);
+  const sourceId = newId('source', now);
+  const destinationId = newId('destination', now);
+  const connectionId = newId('connection', now);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-retention-'));
+    store = openSqliteStore(join(dir, 'sluice.db'));
+    await store.migrate();
+    await store.createTeam({ id: teamId, name: 'team', signingSecretEncrypted: 'sealed' }, now);
+    await store.createSource({
+      id: sourceId, teamId, name: 'src', description: null, config: { allowed_http_methods: ['POST'], custom_response: null },
+      disabledAt: null, createdAt: now, updatedAt: now,
+    });
+    await store.createDestination({
+      id: destinationId, teamId, name: 'dst', description: null, type: 'HTTP',
+      config: { url: 'http://127.0.0.1:9/', http_method: null, timeout: 5000, headers: {}, rate_limit: null, rate_limit_period: null },
+      disabledAt: null, createdAt: now, updatedAt: now,
+    });
+    await store.createConnection({
+      id: connectionId, teamId, name: 'conn', description: null, sourceId, destinationId, rules: [],
+      pausedAt: null, disabledAt: null, createdAt: now, updatedAt: now,
+    });
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function accept(createdAt: number): Promise<{ requestId: string; eventId: string }> {
+    const requestId = newId('request', createdAt);
+    const eventId = newId('event', createdAt);
+    await store.acceptRequest(
+      {
+        id: requestId, teamId, sourceId, method: 'POST', path: '', query: '', headers: {}, body: Buffer.from('{}'),
+        bodyIsJson: true, rejectionCause: null, eventIds: [eventId], createdAt,
+      },
+      [{ id: eventId, connectionId, destinationId, status: 'HOLD' }],
+    );
+    return { requestId, eventId };
+  }
+
+  test('purges only what is older than the window, in batches', async () => {
+    const old = await Promise.all(Array.from({ length: 7 }, (_, i) => accept(now - 40 * DAY + i)));
+    const fresh = await Promise.all(Array.from({ length: 3 }, (_, i) => accept(now - 29 * DAY + i)));
+    const deleted = await purgeExpired(store, { retentionDays: 30, intervalMs: 60_000, batch: 2 }, now);
+    assert.equal(deleted, 7);
+    for (const { requestId, eventId } of old) {
+      assert.equal(await store.getRequest(teamId, requestId), null);
+      assert.equal(await store.getEvent(teamId, eventId), null);
+    }
+    for (const { requestId, eventId } of fresh) {
+      assert.ok(await store.getRequest(teamId, requestId));
+      assert.ok(await store.getEvent(teamId, eventId));
+    }
+    assert.equal(await purgeExpired(store, { retentionDays: 30, intervalMs: 60_000, batch: 2 }, now), 0);
+  });
+
+  test('purges published events with the rest, and Idempotency-Key records after 24 h', async () => {
+    const old = newPublishedEvent(teamId, { type: 'a.b', data: {}, id: 'old-event' }, 'api', now - 31 * DAY);
+    const fresh = newPublishedEvent(teamId, { type: 'a.b', data: {}, id: 'fresh-event' }, 'api', now - DAY);
+    await store.acceptEvent({ event: old, deliveries: [] });
+    await store.acceptEvent({ event: fresh, deliveries: [] });
+    const windows = { expiredBefore: 0, abandonedBefore: 0 };
+    await store.claimIdempotencyKey(teamId, 'yesterday', 'f', now - DAY - 1, windows);
+    await store.claimIdempotencyKey(teamId, 'today', 'f', now - 1000, windows);
+    assert.equal(await purgeExpired(store, { retentionDays: 30, intervalMs: 60_000, batch: 2 }, now), 1);
+    assert.equal(await store.getPublishedEvent(teamId, 'old-event'), null);
+    assert.ok(await store.getPublishedEvent(teamId, 'fresh-event'));
+    const live = { expiredBefore: now - DAY, abandonedBefore: now - DAY };
+    assert.deepEqual(await store.claimIdempotencyKey(teamId, 'today', 'f', now, live), { state: 'in_progress' }, 'kept');
+    assert.deepEqual(await store.claimIdempotencyKey(teamId, 'yesterday', 'g', now, { expiredBefore: 0, abandonedBefore: 0 }), { state: 'new' }, 'purged');
+  });
+});

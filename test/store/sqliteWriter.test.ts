@@ -1,0 +1,225 @@
+/**
+ * The group writer's durability: on a WAL database at synchronous=FULL it commits without blocking on the disk
+ * and fsyncs the WAL on the thread pool, settling every caller only after the fsync that covers its commit.
+ */
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { fsync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { newId } from '../../src/domain/ids.js';
+import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { claimDue } from '../../src/store/sqlite/claim.js';
+import { Sql } from '../../src/store/sqlite/sql.js';
+import { GroupWriter, notDurable } from '../../src/store/sqlite/writer.js';
+import { aRequest, newWorld, T0 } from './fixtures.js';
+
+type FsyncCallback = (error: NodeJS.ErrnoException | null) => void;
+
+async function withDb(synchronous: 'FULL' | 'NORMAL', fn: (db: Database.Database) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-writer-sync-'));
+  const db = new Database(join(dir, 'w.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await fn(db);
+  } finally {
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An fsync that runs for real but reports back only when the test says so. */
+function heldFsync() {
+  const held: (() => void)[] = [];
+  const calls: number[] = [];
+  const fn = (fd: number, callback: FsyncCallback) => {
+    calls.push(fd);
+    fsync(fd, (error) => held.push(() => callback(error)));
+  };
+  const releaseNext = async () => {
+    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    held.shift()?.();
+  };
+  return { fn, calls, releaseNext };
+}
+
+const count = (db: Database.Database) => db.prepare('SELECT count(*) FROM t').pluck().get() as number;
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('group writer durability', () => {
+  test('concurrent writes share one commit and one fsync of the WAL; the connection stays at FULL outside it', async () => {
+    await withDb('FULL', async (db) => {
+      const writer = new GroupWriter(db);
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      await Promise.all(Array.from({ length: 100 }, (_, i) => writer.submit(() => insert.run(i))));
+      assert.equal(count(db), 100);
+      assert.equal(writer.commits, 1);
+      assert.equal(writer.fsyncs, 1);
+      assert.equal(db.pragma('synchronous', { simple: true }), 2);
+      writer.close();
+    });
+  });
+
+  test('a write settles only after the fsync that covers its commit', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      let settled = false;
+      const write = writer.submit(() => db.prepare('INSERT INTO t (id) VALUES (1)').run()).then(() => (settled = true));
+      await tick();
+      await tick();
+      assert.equal(count(db), 1, 'committed');
+      assert.equal(disk.calls.length, 1, 'fsync started');
+      assert.equal(settled, false, 'not acknowledged before the fsync returned');
+      await disk.releaseNext();
+      await write;
+      assert.equal(settled, true);
+      writer.close();
+    });
+  });
+
+  test('batches committed while an fsync runs share the next one', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const first = writer.submit(() => insert.run(1));
+      await tick();
+      const later: Promise<unknown>[] = [];
+      for (let i = 2; i <= 4; i++) {
+        later.push(writer.submit(() => insert.run(i)));
+        await tick(); // one batch (one commit) each
+      }
+      assert.equal(writer.commits, 4);
+      assert.equal(disk.calls.length, 1, 'one fsync at a time');
+      await disk.releaseNext();
+      await first;
+      await disk.releaseNext();
+      await Promise.all(later);
+      assert.equal(disk.calls.length, 2, 'the three later commits shared the second fsync');
+      writer.close();
+    });
+  });
+
+  test('a failed fsync rejects the writes it covered; later writes go on', async () => {
+    await withDb('FULL', async (db) => {
+      let fail = true;
+      const writer = new GroupWriter(db, {
+        fsync: (fd, callback) => {
+          if (fail) {
+            fail = false;
+            const error = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+            setImmediate(() => callback(error));
+          } else fsync(fd, callback);
+        },
+      });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      await assert.rejects(writer.submit(() => insert.run(1)), /EIO/);
+      await writer.submit(() => insert.run(2));
+      writer.close();
+    });
+  });
+
+  test('an operation that throws is rejected at once, without waiting for the fsync', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const good = writer.submit(() => db.prepare('INSERT INTO t (id) VALUES (1)').run());
+      await assert.rejects(
+        writer.submit(() => {
+          throw new Error('bad operation');
+        }),
+        /bad operation/,
+      );
+      await disk.releaseNext();
+      await good;
+      writer.close();
+    });
+  });
+
+  test('close makes pending writes durable and settles them', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const inFlight = writer.submit(() => insert.run(1));
+      await tick();
+      const queued = writer.submit(() => insert.run(2)); // not yet committed
+      writer.close(); // commits the queued write and fsyncs synchronously
+      await Promise.all([inFlight, queued]);
+      assert.equal(count(db), 2);
+      await disk.releaseNext(); // the fsync that was running returns after close: harmless
+    });
+  });
+
+  test('at synchronous=NORMAL the writer adds no fsync', async () => {
+    await withDb('NORMAL', async (db) => {
+      const writer = new GroupWriter(db, {
+        fsync: () => assert.fail('no fsync expected at NORMAL'),
+      });
+      await writer.submit(() => db.prepare('INSERT INTO t (id) VALUES (1)').run());
+      assert.equal(writer.fsyncs, 0);
+      assert.equal(db.pragma('synchronous', { simple: true }), 1);
+      writer.close();
+    });
+  });
+});
+
+describe('writes that need no fsync', () => {
+  test('an operation that calls notDurable() settles at its commit; the others in its batch wait for the fsync', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      let durableSettled = false;
+      const durable = writer.submit(() => insert.run(1)).then(() => (durableSettled = true));
+      const lease = writer.submit(() => {
+        notDurable();
+        return insert.run(2).changes;
+      });
+      assert.equal(await lease, 1, 'answered without the fsync');
+      assert.equal(durableSettled, false);
+      await disk.releaseNext();
+      await durable;
+      writer.close();
+    });
+  });
+
+  test('a batch of nothing but such operations starts no fsync', async () => {
+    await withDb('FULL', async (db) => {
+      const writer = new GroupWriter(db, { fsync: () => assert.fail('no fsync expected') });
+      await writer.submit(() => {
+        notDurable();
+        db.prepare('INSERT INTO t (id) VALUES (1)').run();
+      });
+      assert.equal(writer.fsyncs, 0);
+      writer.close();
+    });
+  });
+
+  test('a claim is such an operation', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-claim-sync-'));
+    const store = openSqliteStore(join(dir, 'sluice.db'));
+    try {
+      await store.migrate();
+      const world = await newWorld(store);
+      const eventId = newId('event', T0);
+      await store.acceptRequest(aRequest(world, T0, [eventId]), [
+        { id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' },
+      ]);
+      // A second writer on the same connection, whose fsync must not be called.
+      const writer = new GroupWriter(store.database, { fsync: () => assert.fail('a claim waited for the fsync') });
+      const options = { now: T0 + 1, leaseMs: 60_000, limit: 10, inFlight: new Map<string, number>(), defaultConcurrency: 5 };
+      const claimed = await writer.submit(() => claimDue(new Sql(store.database), options));
+      assert.deepEqual(claimed.map((c) => c.event.id), [eventId]);
+      assert.equal(writer.fsyncs, 0);
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

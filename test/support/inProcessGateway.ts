@@ -1,0 +1,48 @@
+/**
+ * Starts the whole gateway in this process (store, dispatcher, API) on a temp data dir, with test-friendly
+ * config: loopback allowed as a destination, a fast poll, quiet logs.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type Gateway } from '../../src/app/gateway.js';
+import { loadConfig } from '../../src/config/loadConfig.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { apiClient, type ApiClient } from './apiClient.js';
+
+export const TEST_API_KEY = 'sk_test_in_process_key_00000001';
+
+export interface TestGateway {
+  gateway: Gateway;
+  api: ApiClient;
+  signingSecret: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SLUICE_DATA_DIR: dataDir,
+    SLUICE_API_KEY: TEST_API_KEY,
+    SLUICE_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
+    SLUICE_POLL_INTERVAL_MS: '50',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const gateway = await startGateway(config, createLogger(config));
+  // The public URL defaults to the configured port (0 here); ingest URLs in answers use it, so tests build
+  // their own from the listening address.
+  const signingSecret = gateway.bootstrap?.createdSigningSecret ?? null;
+  if (signingSecret === null) throw new Error('a fresh data dir must create the default team');
+  return {
+    gateway,
+    api: apiClient(gateway.url, TEST_API_KEY),
+    signingSecret,
+    async stop() {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
