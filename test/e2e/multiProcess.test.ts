@@ -355,7 +355,7 @@ function defineClusterTests(): void {
         `request sent → attempt at the receiver: p50 ${p50} ms, p95 ${percentile(sendToAttempt, 95)} ms, max ${Math.max(...sendToAttempt)} ms ` +
           `(ingest answer → attempt: p50 ${percentile(ackToAttempt, 50)} ms; the worker often starts before the API's answer arrives)`,
       );
-      assert.ok(p50 < 250, `a worker woken by NOTIFY, not its 5 s poll (p50 ${p50} ms)`);
+      assert.ok(p50 < 1000, `a worker woken by NOTIFY, not its 5 s poll (p50 ${p50} ms; room for a loaded machine)`);
     });
 
     test('a destination capped at 2 concurrent attempts never sees more than 2 from three workers', async (t) => {
