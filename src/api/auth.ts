@@ -5,12 +5,14 @@
  *   client does not cost a query per call. Deleting a key through this process clears the cache at once; another
  *   process sharing the database stops accepting it within the cache's lifetime.
  * - Admin routes (`/teams`): `SLUICE_ADMIN_KEY` as a Bearer token, compared in constant time.
+ * Wrong keys of either kind count against the client address's SLUICE_AUTH_FAILURE_LIMIT (authFailures.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { hashApiKey } from '../domain/apiKeys.js';
 import { SluiceError } from '../domain/errors.js';
 import { retryAfterSeconds, type RateLimit, type RateLimiter } from '../domain/rateLimit.js';
+import type { AuthFailureGuard } from './authFailures.js';
 import type { Store } from '../store/port.js';
 
 declare module 'fastify' {
@@ -96,7 +98,12 @@ function checkRateLimit(limit: KeyRateLimit, hash: string, now: number, reply: F
   );
 }
 
-export function teamAuth(store: Store, cache: ApiKeyCache, rateLimit: KeyRateLimit | null = null): onRequestAsyncHookHandler {
+export function teamAuth(
+  store: Store,
+  cache: ApiKeyCache,
+  rateLimit: KeyRateLimit | null = null,
+  failures: AuthFailureGuard | null = null,
+): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const key = credentialOf(request.headers.authorization);
     if (key === null) {
@@ -105,17 +112,23 @@ export function teamAuth(store: Store, cache: ApiKeyCache, rateLimit: KeyRateLim
         'This endpoint needs your team API key: send it as "Authorization: Bearer <key>" (or Basic, with the key as user name and an empty password).',
       );
     }
-    const hash = hashApiKey(key);
     const now = Date.now();
+    failures?.check(request.ip, now, reply);
+    const hash = hashApiKey(key);
     let teamId = cache.get(hash, now);
     if (teamId === null) {
-      teamId = await store.findTeamIdByKeyHash(hash);
+      failures?.hold(request.ip, now, reply);
+      teamId = await store.findTeamIdByKeyHash(hash).catch((error: unknown) => {
+        failures?.release(request.ip, Date.now()); // the store failed, not the key
+        throw error;
+      });
       if (teamId === null) {
         throw unauthorized(
           reply,
           'The API key is not valid (it may have been deleted). Use a current key of your team; an administrator can create one with POST /teams/:id/api-keys.',
         );
       }
+      failures?.release(request.ip, Date.now());
       cache.set(hash, teamId, now);
     }
     if (rateLimit !== null) checkRateLimit(rateLimit, hash, now, reply);
@@ -127,7 +140,7 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
-export function adminAuth(adminKey: string | null): onRequestAsyncHookHandler {
+export function adminAuth(adminKey: string | null, failures: AuthFailureGuard | null = null): onRequestAsyncHookHandler {
   // Comparing digests gives equal lengths for timingSafeEqual and leaks nothing about the key's length.
   const expected = adminKey === null ? null : digest(adminKey);
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -142,8 +155,11 @@ export function adminAuth(adminKey: string | null): onRequestAsyncHookHandler {
     if (token === null || token === '') {
       throw unauthorized(reply, 'This endpoint needs the admin key: send SLUICE_ADMIN_KEY as "Authorization: Bearer <admin key>".', ADMIN_CHALLENGE);
     }
+    const now = Date.now();
+    failures?.hold(request.ip, now, reply);
     if (!timingSafeEqual(digest(token), expected)) {
       throw unauthorized(reply, 'The admin key is not valid. Send the value of SLUICE_ADMIN_KEY as "Authorization: Bearer <admin key>".', ADMIN_CHALLENGE);
     }
+    failures?.release(request.ip, now);
   };
 }

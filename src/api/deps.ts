@@ -7,6 +7,7 @@ import type { Config } from '../config/loadConfig.js';
 import type { DeliveryEngine } from '../dispatch/port.js';
 import type { GatewayStore } from '../store/port.js';
 import type { ApiKeyCache, KeyRateLimit } from './auth.js';
+import type { AuthFailureGuard } from './authFailures.js';
 import type { SecretKeyring } from '../domain/secretBox.js';
 
 export interface ApiDeps {
@@ -17,4 +18,6 @@ export interface ApiDeps {
   keyCache: ApiKeyCache;
   /** SLUICE_API_RATE_LIMIT, per API key, per process; null = no limit. */
   keyRateLimit: KeyRateLimit | null;
+  /** SLUICE_AUTH_FAILURE_LIMIT, per client address, per process; null = no limit. */
+  authFailures: AuthFailureGuard | null;
 }

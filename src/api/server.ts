@@ -16,6 +16,7 @@ import type { GatewayStore } from '../store/port.js';
 import { ownTeamRoutes } from './admin/ownTeam.js';
 import { adminTeamRoutes } from './admin/teams.js';
 import { adminAuth, ApiKeyCache, teamAuth } from './auth.js';
+import { AuthFailureGuard } from './authFailures.js';
 import type { ApiDeps } from './deps.js';
 import { clientErrorHandler, httpServerOptions } from './clientErrors.js';
 import { installErrorHandlers } from './errorHandler.js';
@@ -60,6 +61,10 @@ function loggerOptions(logger: boolean | object | undefined): Pick<FastifyServer
   return { logger: logger ?? false };
 }
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 /** Management bodies are small JSON documents; ingest has its own limit (SLUICE_MAX_BODY_BYTES). */
 const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
 
@@ -73,6 +78,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestTimeout: config.requestTimeoutMs,
     clientErrorHandler: clientErrorHandler(config),
     routerOptions: { ignoreTrailingSlash: true },
+    // A hop count as Fastify's function form (its types take no number): believe the `hops` nearest proxies.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     // Errors the router meets before any route runs (a malformed percent-encoding in the URL): our shape too.
     frameworkErrors: (error, _request, frameworkReply) => {
       // Its reply is typed for a generic route; it is an ordinary reply.
@@ -95,19 +102,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keyring: deps.keyring,
     keyCache: new ApiKeyCache(),
     keyRateLimit: config.apiRateLimit === null ? null : { limiter: new RateLimiter(), rule: config.apiRateLimit },
+    authFailures: config.authFailureLimit === null ? null : new AuthFailureGuard(config.authFailureLimit),
   };
   const routes = deps.outbound?.routes ?? new RouteCache(store);
   const publisher = deps.outbound?.publisher ?? new EventPublisher({ store, routes, wake: () => deps.engine.wake() });
   const types = deps.outbound?.types ?? DESTINATION_TYPES;
 
   await app.register(async (scope) => {
-    scope.addHook('onRequest', adminAuth(config.adminKey));
+    scope.addHook('onRequest', adminAuth(config.adminKey, api.authFailures));
     jsonBodiesOnly(scope);
     adminTeamRoutes(scope, api);
   });
 
   await app.register(async (scope) => {
-    scope.addHook('onRequest', teamAuth(store, api.keyCache, api.keyRateLimit));
+    scope.addHook('onRequest', teamAuth(store, api.keyCache, api.keyRateLimit, api.authFailures));
     jsonBodiesOnly(scope);
     ownTeamRoutes(scope, api);
     sourceRoutes(scope, api);

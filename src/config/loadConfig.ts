@@ -56,6 +56,13 @@ export interface Config {
   requestTimeoutMs: number;
   /** Requests per API key on the management API and /v2, per process (429 beyond); null = no limit. */
   apiRateLimit: RateLimit | null;
+  /**
+   * Failed authentications (a made-up or deleted API key, a wrong admin key) per client address, per process; past
+   * it every authentication from that address is refused (429) until the budget refills. null = no limit.
+   */
+  authFailureLimit: RateLimit | null;
+  /** Fastify's `trustProxy`: whose X-Forwarded-For to believe for the client address (false = the socket's peer). */
+  trustProxy: boolean | number | string;
   /** Requests, events and attempts older than this many days are purged. */
   retentionDays: number;
   /** Concurrent attempts per destination, unless the destination sets its own (`rate_limit`, period `concurrent`). */
@@ -199,8 +206,8 @@ function sharedEncryptionKey(env: Env, databaseUrl: string | null): Buffer | nul
 }
 
 /** `600/minute` → 600 per minute; unset, empty or `off` → no limit. */
-function rateLimit(env: Env, name: string): RateLimit | null {
-  const raw = text(env, name);
+function rateLimit(env: Env, name: string, fallback: string | null = null): RateLimit | null {
+  const raw = text(env, name) ?? fallback;
   if (raw === null || raw === 'off') return null;
   const match = /^(\d+)\s*\/\s*(\w+)$/.exec(raw);
   const limit = Number(match?.[1]);
@@ -209,6 +216,20 @@ function rateLimit(env: Env, name: string): RateLimit | null {
     throw new ConfigError(`${name} must be "<requests>/<${RATE_LIMIT_PERIODS.join('|')}>" (for example 600/minute, requests from 1 to 1000000) or "off"; got "${raw}".`);
   }
   return { limit, period: period as RateLimitPeriod };
+}
+
+/** SLUICE_TRUST_PROXY: off, true (every hop: only when the gateway is reachable through the proxy alone), a hop count, or addresses/CIDRs. */
+function trustProxy(env: Env): boolean | number | string {
+  const raw = text(env, 'SLUICE_TRUST_PROXY');
+  if (raw === null || raw === 'false' || raw === 'off') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops >= 1 && hops <= 100) return hops;
+  } else if (raw.split(',').every((part) => isIP(part.trim().split('/')[0] ?? '') !== 0)) {
+    return raw;
+  }
+  throw new ConfigError(`SLUICE_TRUST_PROXY must be off, true, a number of proxy hops (1 to 100) or comma-separated proxy addresses/CIDRs (10.0.0.0/8,127.0.0.1); got "${raw}".`);
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -247,6 +268,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     maxHeaderBytes: integer(env, 'SLUICE_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     requestTimeoutMs: integer(env, 'SLUICE_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
     apiRateLimit: rateLimit(env, 'SLUICE_API_RATE_LIMIT'),
+    authFailureLimit: rateLimit(env, 'SLUICE_AUTH_FAILURE_LIMIT', '60/minute'),
+    trustProxy: trustProxy(env),
     retentionDays: integer(env, 'SLUICE_RETENTION_DAYS', 30, 1, 3650),
     destinationConcurrency: integer(env, 'SLUICE_DESTINATION_CONCURRENCY', 20, 1, 10_000),
     dispatchConcurrency: integer(env, 'SLUICE_DISPATCH_CONCURRENCY', 256, 1, 100_000),

@@ -38,12 +38,16 @@ export function refill(bucket: Bucket | undefined, rule: RateLimit, now: number)
   return { tokens, updatedAt: Math.max(now, bucket.updatedAt) };
 }
 
+/** How long until a bucket holding `tokens` (fewer than one) has a whole token again. */
+function msUntilToken(tokens: number, rule: RateLimit): number {
+  return Math.ceil(((1 - tokens) * periodMs(rule.period)) / rule.limit);
+}
+
 /** Takes one token if there is one; otherwise says how long until there will be. */
 export function takeToken(bucket: Bucket | undefined, rule: RateLimit, now: number): TakeResult {
   const current = refill(bucket, rule, now);
   if (current.tokens >= 1) return { allowed: true, bucket: { tokens: current.tokens - 1, updatedAt: current.updatedAt } };
-  const retryAfterMs = Math.ceil(((1 - current.tokens) * periodMs(rule.period)) / rule.limit);
-  return { allowed: false, bucket: current, retryAfterMs };
+  return { allowed: false, bucket: current, retryAfterMs: msUntilToken(current.tokens, rule) };
 }
 
 /** `Retry-After` in whole seconds (at least 1: HTTP has no finer unit, and 0 would invite an immediate retry). */
@@ -58,14 +62,33 @@ export class RateLimiter {
 
   /** One request under `key` with `rule`. A rule that changed for a key starts a fresh bucket. */
   take(key: string, rule: RateLimit, now: number): TakeResult {
-    const held = this.buckets.get(key);
-    const previous = held !== undefined && held.rule.limit === rule.limit && held.rule.period === rule.period ? held : undefined;
-    const result = takeToken(previous, rule, now);
+    const result = takeToken(this.held(key, rule), rule, now);
     // Re-inserting keeps the map in least-recently-used order for eviction.
     this.buckets.delete(key);
     this.buckets.set(key, { ...result.bucket, rule });
     if (this.buckets.size > this.maxKeys) this.evict(now);
     return result;
+  }
+
+  /** How long until `key` has a token under `rule`, taking none (0: it has one now). */
+  waitMs(key: string, rule: RateLimit, now: number): number {
+    const held = this.held(key, rule);
+    if (held === undefined) return 0;
+    const current = refill(held, rule, now);
+    return current.tokens >= 1 ? 0 : msUntilToken(current.tokens, rule);
+  }
+
+  /** Returns a token taken for `key` under `rule` by a request that turned out not to count. */
+  giveBack(key: string, rule: RateLimit, now: number): void {
+    const held = this.held(key, rule);
+    if (held === undefined) return;
+    const current = refill(held, rule, now);
+    this.buckets.set(key, { tokens: Math.min(rule.limit, current.tokens + 1), updatedAt: current.updatedAt, rule });
+  }
+
+  private held(key: string, rule: RateLimit): (Bucket & { rule: RateLimit }) | undefined {
+    const held = this.buckets.get(key);
+    return held !== undefined && held.rule.limit === rule.limit && held.rule.period === rule.period ? held : undefined;
   }
 
   get size(): number {

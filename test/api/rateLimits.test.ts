@@ -1,7 +1,8 @@
 /**
  * Rate limits under hostile bursts, through the real server: a source's `rate_limit` on ingest (429 RATE_LIMITED
  * with Retry-After, nothing stored beyond the limit, other sources untouched), and SLUICE_API_RATE_LIMIT per API
- * key on the management API and /v2 (one budget per key across both; other keys untouched; made-up keys get 401).
+ * key on the management API and /v2 (one budget per key across both; other keys untouched; made-up keys get 401 and
+ * count against their address's failed-authentication budget instead).
  */
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument --
    The API's JSON answers are `any` (harness.ts) and read field by field: the assertions are the type checks. */
@@ -107,7 +108,7 @@ describe('rate limits', () => {
     assert.equal((await gw.call('POST', src.url, { body: {} })).status, 200, 'ingest does not count against API keys');
   });
 
-  test('made-up keys are 401, never 429, however many', async () => {
+  test('made-up keys are 401: the per-key limit keeps no bucket for them (SLUICE_AUTH_FAILURE_LIMIT does, per address: authFailures.test.ts)', async () => {
     const answers = await Promise.all(
       Array.from({ length: 3 * KEY_LIMIT }, (_, i) => gw.call('GET', '/sources', { auth: `Bearer sk_made_up_key_${i % 2}_0123456789` })),
     );

@@ -19,6 +19,21 @@ test('defaults match the documented table', () => {
   assert.equal(config.maxHeaderBytes, 16 * 1024);
   assert.equal(config.requestTimeoutMs, 60_000);
   assert.equal(config.apiRateLimit, null, 'the per-key API limit is off unless configured');
+  assert.deepEqual(config.authFailureLimit, { limit: 60, period: 'minute' }, 'failed authentications are limited by default');
+  assert.equal(config.trustProxy, false, 'X-Forwarded-For is not believed unless configured');
+});
+
+test('SLUICE_AUTH_FAILURE_LIMIT and SLUICE_TRUST_PROXY', () => {
+  assert.deepEqual(loadConfig({ SLUICE_AUTH_FAILURE_LIMIT: '10/hour' }).authFailureLimit, { limit: 10, period: 'hour' });
+  assert.equal(loadConfig({ SLUICE_AUTH_FAILURE_LIMIT: 'off' }).authFailureLimit, null);
+  assert.throws(() => loadConfig({ SLUICE_AUTH_FAILURE_LIMIT: '10' }), /SLUICE_AUTH_FAILURE_LIMIT/);
+  assert.equal(loadConfig({ SLUICE_TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ SLUICE_TRUST_PROXY: 'off' }).trustProxy, false);
+  assert.equal(loadConfig({ SLUICE_TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.equal(loadConfig({ SLUICE_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).trustProxy, '10.0.0.0/8, 127.0.0.1,::1');
+  for (const bad of ['0', '101', 'yes', 'proxy.example', '10.0.0.0/8,*']) {
+    assert.throws(() => loadConfig({ SLUICE_TRUST_PROXY: bad }), (error: unknown) => error instanceof ConfigError && /SLUICE_TRUST_PROXY/.test(error.message), bad);
+  }
 });
 
 test('SLUICE_API_RATE_LIMIT: <requests>/<period>, or off', () => {

@@ -70,6 +70,20 @@ describe('RateLimiter', () => {
     assert.equal(limiter.take('a', { limit: 2, period: 'hour' }, 0).allowed, true);
   });
 
+  it('waitMs tells how long until a key has a token, and takes none', () => {
+    const limiter = new RateLimiter();
+    const rule: RateLimit = { limit: 2, period: 'second' };
+    assert.equal(limiter.waitMs('a', rule, 0), 0, 'an unknown key has a full bucket');
+    limiter.take('a', rule, 0);
+    assert.equal(limiter.waitMs('a', rule, 0), 0, 'one token left');
+    limiter.take('a', rule, 0);
+    assert.equal(limiter.waitMs('a', rule, 0), 500, 'empty: one token refills in 1000 ms / 2');
+    assert.equal(limiter.waitMs('a', rule, 0), 500, 'asking again took nothing');
+    assert.equal(limiter.waitMs('a', rule, 400), 100);
+    assert.equal(limiter.waitMs('a', rule, 500), 0);
+    assert.equal(limiter.waitMs('a', { limit: 3, period: 'second' }, 0), 0, 'another rule: another bucket');
+  });
+
   it('stays bounded under many keys, dropping full buckets first and keeping the busy ones', () => {
     const limiter = new RateLimiter(100);
     const rule: RateLimit = { limit: 2, period: 'second' };

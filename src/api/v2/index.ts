@@ -17,7 +17,7 @@ import { installIdempotency } from './idempotency.js';
 export function v2Plugin(deps: V2Deps, bodyLimit: number) {
   return async (scope: FastifyInstance): Promise<void> => {
     installV2ErrorHandling(scope, bodyLimit);
-    scope.addHook('onRequest', teamAuth(deps.store, deps.keyCache, deps.keyRateLimit));
+    scope.addHook('onRequest', teamAuth(deps.store, deps.keyCache, deps.keyRateLimit, deps.authFailures));
     jsonBodiesOnly(scope);
     installIdempotency(scope, deps.store);
     v2EventRoutes(scope, deps);
