@@ -138,6 +138,11 @@ export interface NewEvent {
   destinationId: string;
   /** QUEUED (due now) or HOLD (connection paused). */
   status: 'QUEUED' | 'HOLD';
+  /**
+   * When the first attempt is due (a `delay` rule); absent = at once. Later than the request's time, the event is
+   * stored SCHEDULED (unless held: a held event is released due at once).
+   */
+  dueAt?: number;
 }
 
 /** What the dispatcher needs to make one automatic attempt, loaded by a claim. */

@@ -132,6 +132,8 @@ function requestSummary(request: RequestRecord) {
     rejection_cause: request.rejectionCause,
     event_ids: request.eventIds,
     events_count: request.eventIds.length,
+    ignored_count: request.ignored?.length ?? 0,
+    ignored: (request.ignored ?? []).map((route) => ({ webhook_id: route.connectionId, cause: route.cause })),
     created_at: iso(request.createdAt),
   };
 }

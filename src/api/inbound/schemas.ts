@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpDestinationConfigInput, HttpDestinationConfigModel, HttpDestinationConfigPatch } from '../../destinations/http/configSchema.js';
+import { MAX_DELAY_MS, MIN_DELAY_MS } from '../../domain/connectionRules.js';
 import { HTTP_METHODS } from '../../domain/model.js';
 import { RATE_LIMIT_PERIODS } from '../../domain/rateLimit.js';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, SOURCE_AUTH_TYPES } from '../../domain/sourceAuth.js';
@@ -179,13 +180,18 @@ export type DestinationsQuery = SourcesQuery;
 
 // ---------------------------------------------------------------- connections
 
-export const RULE_TYPES = ['retry'] as const;
+export const RULE_TYPES = ['retry', 'filter', 'delay'] as const;
+
+/** The `type` of a rule, with the one message for every unknown type. */
+function RuleType<T extends (typeof RULE_TYPES)[number]>(type: T) {
+  return Type.Literal(type, {
+    'x-error-message': `must be one of ${RULE_TYPES.join(', ')}; transform rules (user JavaScript) are not offered and deduplicate rules are not supported yet (docs/api.md)`,
+  });
+}
 
 export const RetryRuleInput = Type.Object(
   {
-    type: Type.Literal('retry', {
-      'x-error-message': `must be "retry", the only rule type so far (${RULE_TYPES.join(', ')}); filter, transform, delay and deduplicate rules are not supported yet`,
-    }),
+    type: RuleType('retry'),
     strategy: Literals(['linear', 'exponential']),
     interval: Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'Milliseconds before the first retry (exponential: doubling)' }),
     count: Type.Integer({ minimum: 0, maximum: 100, description: 'Retries after the first attempt' }),
@@ -199,7 +205,36 @@ export const RetryRuleInput = Type.Object(
   { additionalProperties: false },
 );
 
-const Rules = Type.Array(RetryRuleInput, { maxItems: 10, description: 'Connection rules; at most one retry rule' });
+const FilterJson = (part: string) =>
+  Type.Optional(
+    Type.Unknown({
+      description: `A filter matched against the request's ${part} (docs/api.md, "Connection rules"): partial structural JSON match with $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exist $and $or $not`,
+    }),
+  );
+
+export const FilterRuleInput = Type.Object(
+  {
+    type: RuleType('filter'),
+    headers: FilterJson('headers (names lower-case)'),
+    body: FilterJson('body (parsed JSON, or the text when not JSON)'),
+    query: FilterJson('query string (as an object; a repeated name is an array)'),
+    path: FilterJson('path after /e/:id ("" when none)'),
+  },
+  { additionalProperties: false, description: 'Events only for requests matching every filter given; the others are recorded as ignored (cause FILTERED)' },
+);
+
+export const DelayRuleInput = Type.Object(
+  {
+    type: RuleType('delay'),
+    delay: Type.Integer({ minimum: MIN_DELAY_MS, maximum: MAX_DELAY_MS, description: 'Milliseconds after the request is received that its event is first attempted (at most 24 h)' }),
+  },
+  { additionalProperties: false },
+);
+
+const Rules = Type.Array(Type.Union([RetryRuleInput, FilterRuleInput, DelayRuleInput]), {
+  maxItems: 10,
+  description: 'Connection rules; at most one of each type',
+});
 
 export const CreateConnectionBody = Type.Object(
   {
@@ -230,6 +265,16 @@ const RetryRuleModel = Type.Object({
   response_status_codes: Type.Optional(Type.Array(Type.String())),
 });
 
+const FilterRuleModel = Type.Object({
+  type: Type.Literal('filter'),
+  headers: Type.Optional(Type.Unknown()),
+  body: Type.Optional(Type.Unknown()),
+  query: Type.Optional(Type.Unknown()),
+  path: Type.Optional(Type.Unknown()),
+});
+
+const DelayRuleModel = Type.Object({ type: Type.Literal('delay'), delay: Type.Integer() });
+
 export const ConnectionModel = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -238,7 +283,7 @@ export const ConnectionModel = Type.Object({
   team_id: Type.String(),
   source: SourceModel,
   destination: DestinationModel,
-  rules: Type.Array(RetryRuleModel),
+  rules: Type.Array(Type.Union([RetryRuleModel, FilterRuleModel, DelayRuleModel])),
   paused_at: NullableIsoTime,
   disabled_at: NullableIsoTime,
   created_at: IsoTime,
@@ -328,6 +373,13 @@ const requestListProperties = {
   rejection_cause: Nullable(Type.String(), { description: 'Why no event was created (SOURCE_DISABLED, NO_CONNECTION, …), or null' }),
   event_ids: Type.Array(Type.String()),
   events_count: Type.Integer(),
+  ignored_count: Type.Integer({ description: 'Connections that made no event for the request (Hookdeck: ignored events)' }),
+  ignored: Type.Array(
+    Type.Object({
+      webhook_id: Type.String({ description: 'The connection' }),
+      cause: Type.String({ description: 'FILTERED: its filter rule did not match the request' }),
+    }),
+  ),
   created_at: IsoTime,
 };
 

@@ -1,24 +1,26 @@
 /**
  * Ingest: a request and the events it fans out to, written in the caller's group-commit transaction. Each event's
- * status is settled here, at commit, from its connection's state rather than taken on trust from the caller: a
+ * status is settled here, at commit (SCHEDULED when a delay rule made it due later), from its connection's state rather than taken on trust from the caller: a
  * connection paused, disabled or deleted between the ingest's lookup and this commit would otherwise leave an
  * event queued that no claim will take (or held after its release already ran).
  */
 import type { RequestRecord } from '../../domain/model.js';
+import { ignoredToJson } from '../ignoredRoutes.js';
 import type { NewEvent } from '../port.js';
 import type { Sql } from './sql.js';
 
 const INSERT_REQUEST = `INSERT INTO requests
-  (id, team_id, source_id, method, path, query, headers, body, body_is_json, rejection_cause, event_ids, created_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  (id, team_id, source_id, method, path, query, headers, body, body_is_json, rejection_cause, event_ids, ignored, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const INSERT_EVENT = `INSERT INTO events
   (id, team_id, request_id, connection_id, source_id, destination_id, status, due_at, next_attempt_at, next_trigger, created_at, updated_at)
   SELECT @id, @teamId, @requestId, @connectionId, @sourceId, @destinationId, s.status,
-    iif(s.status = 'QUEUED', @createdAt, NULL), iif(s.status = 'QUEUED', @createdAt, NULL), 'INITIAL', @createdAt, @createdAt
+    iif(s.status IN ('QUEUED', 'SCHEDULED'), @dueAt, NULL), iif(s.status IN ('QUEUED', 'SCHEDULED'), @dueAt, NULL), 'INITIAL', @createdAt, @createdAt
   FROM (SELECT CASE
           WHEN c.id IS NULL THEN 'CANCELLED'
           WHEN c.paused_at IS NOT NULL OR c.disabled_at IS NOT NULL OR d.disabled_at IS NOT NULL THEN 'HOLD'
+          WHEN @dueAt > @createdAt THEN 'SCHEDULED'
           ELSE 'QUEUED' END AS status
         FROM (SELECT @connectionId AS id) k
         LEFT JOIN connections c ON c.id = k.id
@@ -38,6 +40,7 @@ export function insertRequest(sql: Sql, request: RequestRecord, events: NewEvent
     request.bodyIsJson ? 1 : 0,
     request.rejectionCause,
     JSON.stringify(request.eventIds),
+    ignoredToJson(request.ignored),
     request.createdAt,
   );
   for (const event of events) {
@@ -48,6 +51,7 @@ export function insertRequest(sql: Sql, request: RequestRecord, events: NewEvent
       connectionId: event.connectionId,
       sourceId: request.sourceId,
       destinationId: event.destinationId,
+      dueAt: event.dueAt ?? request.createdAt,
       createdAt: request.createdAt,
     });
   }
