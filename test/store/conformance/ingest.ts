@@ -97,6 +97,38 @@ export function ingestTests(open: OpenStore): void {
       });
     });
 
+    test('a delayed event is SCHEDULED at its due time; ignored connections are kept on the request, across a reopen', async () => {
+      await withStore(open, async (store, harness) => {
+        const world = await newWorld(store);
+        const filtered = await addRoute(store, world);
+        const eventId = newId('event', T0);
+        const request: RequestRecord = { ...aRequest(world, T0, [eventId]), ignored: [{ connectionId: filtered.id, cause: 'FILTERED' }] };
+        const delayed = { id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' as const, dueAt: T0 + 60_000 };
+        await store.acceptRequest(request, [delayed]);
+        const check = async (s: Store) => {
+          assert.deepEqual(await s.getRequest(world.teamId, request.id), request);
+          const event = await mustGetEvent(s, world.teamId, eventId);
+          assert.equal(event.status, 'SCHEDULED');
+          assert.equal(event.nextAttemptAt, T0 + 60_000);
+          assert.equal(await s.nextDueAt(), T0 + 60_000);
+          assert.deepEqual(await s.claimDue({ now: T0 + 59_999, leaseMs: 30_000, limit: 10, inFlight: new Map(), defaultConcurrency: 10 }), []);
+        };
+        await check(store);
+        const plain = aRequest(world, T0 + 1, []);
+        await store.acceptRequest(plain, []);
+        assert.equal((await store.getRequest(world.teamId, plain.id))?.ignored, undefined, 'none ignored: the field is absent');
+        let current = store;
+        if (harness.reopen !== undefined) {
+          await store.close();
+          current = await harness.reopen();
+          await check(current);
+        }
+        const [claimed] = await current.claimDue({ now: T0 + 60_000, leaseMs: 30_000, limit: 10, inFlight: new Map(), defaultConcurrency: 10 });
+        assert.equal(claimed?.event.id, eventId);
+        assert.equal(claimed?.trigger, 'INITIAL');
+      });
+    });
+
     test('the status is settled at commit from the connection as it is then, not as the caller last read it', async () => {
       await withStore(open, async (store) => {
         const world = await newWorld(store);
