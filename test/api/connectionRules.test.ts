@@ -110,12 +110,12 @@ describe('connection rules', () => {
     assert.equal(request.ignored_count, 1);
     assert.deepEqual(request.ignored, [{ webhook_id: eur.id, cause: 'FILTERED' }]);
     assert.match(first.json.message, /1 connection\(s\) ignored it/);
-    const events = (await team.call('GET', `/events?request_id=${first.json.request_id}`)).json.models;
-    assert.deepEqual(events.map((e: { webhook_id: string }) => e.webhook_id).sort(), [big.id, all.id].sort());
+    const events = (await team.call('GET', `/events?request_id=${first.json.request_id}`)).json.models as { webhook_id: string }[];
+    assert.deepEqual(events.map((e) => e.webhook_id).sort(), [big.id, all.id].sort());
 
     const second = await send({ data: { amount: 10, currency: 'EUR' } }, { 'x-env': 'live' });
     const secondRequest = (await team.call('GET', `/requests/${second.json.request_id}`)).json;
-    assert.deepEqual(secondRequest.ignored.map((i: { webhook_id: string }) => i.webhook_id), [big.id]);
+    assert.deepEqual((secondRequest.ignored as { webhook_id: string }[]).map((i) => i.webhook_id), [big.id]);
     assert.equal(secondRequest.events_count, 2);
 
     const text = await gw.call('POST', source.url, { body: 'not json', headers: { 'content-type': 'text/plain' } });
