@@ -205,14 +205,23 @@ export interface DelayRule {
 }
 
 /**
- * Connection rules (FACTS.md): `retry`, `filter` and `delay`. `transform` (user JavaScript) is deliberately not
- * offered (docs/api.md: node:vm is no sandbox); `deduplicate` is not built yet.
+ * A request identical to one the connection got within `window` milliseconds makes no event (cause
+ * DEDUPLICATED): identical bodies, or equal `include_fields`, or bodies equal but for `exclude_fields`
+ * (domain/dedupKey.ts). At most one of the two lists.
  */
-export type Rule = RetryRule | FilterRule | DelayRule;
-
-export function isRetryRule(rule: Rule): rule is RetryRule {
-  return rule.type === 'retry';
+export interface DeduplicateRule {
+  type: 'deduplicate';
+  window: number;
+  include_fields?: string[];
+  exclude_fields?: string[];
 }
+
+/**
+ * Connection rules (FACTS.md): `retry`, `filter`, `delay` and `deduplicate`. `transform` (user JavaScript) is
+ * deliberately not offered (docs/api.md: node:vm is no sandbox).
+ */
+export type Rule = RetryRule | FilterRule | DelayRule | DeduplicateRule;
+
 
 export interface Connection {
   id: string;
@@ -257,6 +266,8 @@ export interface RequestRecord {
 export interface IgnoredRoute {
   connectionId: string;
   cause: IgnoredCause;
+  /** DEDUPLICATED: the event of the request this one repeats (the seed's `duplicate_event_id`). */
+  duplicateOf?: string;
 }
 
 /** Who published an event: a platform through the API, or Sluice itself (operator events). */

@@ -19,6 +19,7 @@ import type {
   Destination,
   EventRecord,
   EventStatus,
+  IgnoredRoute,
   NetworkErrorCode,
   PublishedEvent,
   RequestRecord,
@@ -26,6 +27,7 @@ import type {
   Source,
   Team,
 } from '../domain/model.js';
+import type { DedupClaim } from '../domain/connectionRules.js';
 
 /** Seed 003 pagination: ids are cursors; `after` = later in the list's order, `before` = earlier. */
 export interface PageQuery {
@@ -143,6 +145,14 @@ export interface NewEvent {
    * stored SCHEDULED (unless held: a held event is released due at once).
    */
   dueAt?: number;
+  /** A deduplicate rule's claim: the event is made only if no live row has this key for the connection. */
+  dedup?: DedupClaim;
+}
+
+/** What acceptRequest stored: the events made (duplicates dropped) and the connections ignored. */
+export interface AcceptedRequest {
+  eventIds: string[];
+  ignored: IgnoredRoute[];
 }
 
 /** What the dispatcher needs to make one automatic attempt, loaded by a claim. */
@@ -392,7 +402,7 @@ export interface Store {
 
   // Ingest
   /** Stores the request and its events in one durable transaction (group commit). */
-  acceptRequest(request: RequestRecord, events: NewEvent[]): Promise<void>;
+  acceptRequest(request: RequestRecord, events: NewEvent[]): Promise<AcceptedRequest>;
 
   // Dispatch
   /** Leases due events (QUEUED/SCHEDULED with `due_at <= now`), honouring per-destination concurrency. */

@@ -86,7 +86,12 @@ describe('connection rules', () => {
       [[{ type: 'delay', delay: 0 }], 'rules[0].delay', /./],
       [[{ type: 'delay', delay: 86_400_001 }], 'rules[0].delay', /./],
       [[{ type: 'delay', delay: 10 }, { type: 'delay', delay: 20 }], 'rules', /more than one delay rule/],
-      [[{ type: 'deduplicate', window: 5000 }], 'rules[0].type', /deduplicate rules are not supported yet/],
+      [[{ type: 'transform', code: 'return request' }], 'rules[0].type', /transform rules .* are not offered/],
+      [[{ type: 'deduplicate', window: 999 }], 'rules[0].window', /./],
+      [[{ type: 'deduplicate', window: 3_600_001 }], 'rules[0].window', /./],
+      [[{ type: 'deduplicate', window: 5000, include_fields: ['body.id'], exclude_fields: ['body.at'] }], 'rules[0]', /both include_fields and exclude_fields/],
+      [[{ type: 'deduplicate', window: 5000, exclude_fields: ['headers.date'] }], 'rules[0].exclude_fields[0]', /field of the body/],
+      [[{ type: 'deduplicate', window: 5000, include_fields: ['bodies.id'] }], 'rules[0].include_fields[0]', /must be a field path/],
     ];
     for (const [rules, field, message] of cases) {
       const answer = await team.call('POST', '/connections', { body: { ...base, rules } });
@@ -137,6 +142,40 @@ describe('connection rules', () => {
     assert.equal(live.json.event_ids.length, 1, 'a repeated query name is an array that contains the value');
     const elsewhere = await gw.call('POST', `${source.url}/refunds/1?mode=live`, { body: { a: 1 } });
     assert.equal(elsewhere.json.event_ids.length, 0, 'the path filter applies too');
+  });
+
+  test('a deduplicate rule: a repeat within the window makes no event and names the event it repeats', async () => {
+    const source = await newSource();
+    const byId = await connect(source.id, [{ type: 'deduplicate', window: 3_600_000, include_fields: ['body.id', 'headers.x-shop'] }]);
+    const exact = await connect(source.id, [{ type: 'deduplicate', window: 3_600_000 }]);
+    const butTime = await connect(source.id, [{ type: 'deduplicate', window: 3_600_000, exclude_fields: ['body.sent_at'] }]);
+    const send = async (body: unknown, shop = 'a') => {
+      const answer = await gw.call('POST', source.url, { body, headers: { 'x-shop': shop } });
+      assert.equal(answer.status, 200, answer.text);
+      const request = (await team.call('GET', `/requests/${answer.json.request_id}`)).json;
+      const events = (await team.call('GET', `/events?request_id=${answer.json.request_id}`)).json.models as { id: string; webhook_id: string }[];
+      return { request, byConnection: new Map(events.map((e) => [e.webhook_id, e.id])) };
+    };
+    const first = await send({ id: 1, sent_at: 't1', n: 1 });
+    assert.equal(first.request.events_count, 3);
+    const sameButTime = await send({ id: 1, sent_at: 't2', n: 1 });
+    assert.deepEqual(
+      new Map((sameButTime.request.ignored as { webhook_id: string; cause: string; duplicate_event_id: string }[]).map((i) => [i.webhook_id, [i.cause, i.duplicate_event_id]])),
+      new Map([
+        [byId.id, ['DEDUPLICATED', first.byConnection.get(byId.id)]],
+        [butTime.id, ['DEDUPLICATED', first.byConnection.get(butTime.id)]],
+      ]),
+    );
+    assert.deepEqual([...sameButTime.byConnection.keys()], [exact.id], 'the body differs in bytes: not an exact repeat');
+    const otherShop = await send({ id: 1, sent_at: 't1', n: 1 }, 'b');
+    assert.deepEqual([...otherShop.byConnection.keys()].sort(), [byId.id].sort(), 'a different included header is no repeat; the same body is, for the others');
+    const reordered = await gw.call('POST', source.url, { raw: '{"sent_at":"t9","n":1,"id":1}', headers: { 'content-type': 'application/json', 'x-shop': 'a' } });
+    const reorderedRequest = (await team.call('GET', `/requests/${reordered.json.request_id}`)).json;
+    assert.deepEqual(
+      (reorderedRequest.ignored as { webhook_id: string }[]).map((i) => i.webhook_id).sort(),
+      [byId.id, butTime.id].sort(),
+      'the same fields in another order, another sent_at: a repeat for the exclude rule',
+    );
   });
 
   test('a delay rule makes the event SCHEDULED at received time + delay', async () => {

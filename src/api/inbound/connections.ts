@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound, SluiceError } from '../../domain/errors.js';
 import { isIdOf, newId } from '../../domain/ids.js';
 import { validateFilter } from '../../domain/filterMatch.js';
-import type { Connection, Destination, FilterRule, RetryRule, Rule, Source } from '../../domain/model.js';
+import type { Connection, DeduplicateRule, Destination, FilterRule, RetryRule, Rule, Source } from '../../domain/model.js';
 import { parseStatusPatterns } from '../../domain/retryStatusCodes.js';
 import type { ConnectionPatch } from '../../store/port.js';
 import type { ApiDeps } from '../deps.js';
@@ -35,6 +35,7 @@ function checkRules(rules: CreateConnectionBody['rules']): Rule[] {
 
 function checkRule(rule: RuleInput, at: string): Rule {
   if (rule.type === 'delay') return { type: 'delay', delay: rule.delay };
+  if (rule.type === 'deduplicate') return checkDeduplicate(rule, at);
   if (rule.type === 'filter') {
     const out: FilterRule = { type: 'filter' };
     for (const part of ['headers', 'body', 'query', 'path'] as const) {
@@ -53,6 +54,18 @@ function checkRule(rule: RuleInput, at: string): Rule {
     }
     out.response_status_codes = rule.response_status_codes;
   }
+  return out;
+}
+
+function checkDeduplicate(rule: Extract<RuleInput, { type: 'deduplicate' }>, at: string): DeduplicateRule {
+  if (rule.include_fields !== undefined && rule.exclude_fields !== undefined) {
+    throw invalidField(at, 'has both include_fields and exclude_fields; give one (repeats are equal on the fields included, or on the body but for the fields excluded)');
+  }
+  const outside = (rule.exclude_fields ?? []).findIndex((field) => !field.startsWith('body.'));
+  if (outside !== -1) throw invalidField(`${at}.exclude_fields[${outside}]`, 'must name a field of the body (body.<key>…): exclude_fields leave fields out of the body comparison');
+  const out: DeduplicateRule = { type: 'deduplicate', window: rule.window };
+  if (rule.include_fields !== undefined) out.include_fields = rule.include_fields;
+  if (rule.exclude_fields !== undefined) out.exclude_fields = rule.exclude_fields;
   return out;
 }
 

@@ -133,7 +133,11 @@ function requestSummary(request: RequestRecord) {
     event_ids: request.eventIds,
     events_count: request.eventIds.length,
     ignored_count: request.ignored?.length ?? 0,
-    ignored: (request.ignored ?? []).map((route) => ({ webhook_id: route.connectionId, cause: route.cause })),
+    ignored: (request.ignored ?? []).map((route) => ({
+      webhook_id: route.connectionId,
+      cause: route.cause,
+      ...(route.duplicateOf === undefined ? {} : { duplicate_event_id: route.duplicateOf }),
+    })),
     created_at: iso(request.createdAt),
   };
 }

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpDestinationConfigInput, HttpDestinationConfigModel, HttpDestinationConfigPatch } from '../../destinations/http/configSchema.js';
 import { MAX_DELAY_MS, MIN_DELAY_MS } from '../../domain/connectionRules.js';
+import { DEDUP_FIELD_PATTERN, MAX_DEDUP_FIELDS, MAX_DEDUP_WINDOW_MS, MIN_DEDUP_WINDOW_MS } from '../../domain/dedupKey.js';
 import { HTTP_METHODS } from '../../domain/model.js';
 import { RATE_LIMIT_PERIODS } from '../../domain/rateLimit.js';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, SOURCE_AUTH_TYPES } from '../../domain/sourceAuth.js';
@@ -180,12 +181,12 @@ export type DestinationsQuery = SourcesQuery;
 
 // ---------------------------------------------------------------- connections
 
-export const RULE_TYPES = ['retry', 'filter', 'delay'] as const;
+export const RULE_TYPES = ['retry', 'filter', 'delay', 'deduplicate'] as const;
 
 /** The `type` of a rule, with the one message for every unknown type. */
 function RuleType<T extends (typeof RULE_TYPES)[number]>(type: T) {
   return Type.Literal(type, {
-    'x-error-message': `must be one of ${RULE_TYPES.join(', ')}; transform rules (user JavaScript) are not offered and deduplicate rules are not supported yet (docs/api.md)`,
+    'x-error-message': `must be one of ${RULE_TYPES.join(', ')}; transform rules (user JavaScript) are not offered (docs/api.md, "Connection rules")`,
   });
 }
 
@@ -231,7 +232,26 @@ export const DelayRuleInput = Type.Object(
   { additionalProperties: false },
 );
 
-const Rules = Type.Array(Type.Union([RetryRuleInput, FilterRuleInput, DelayRuleInput]), {
+const DedupFields = (what: string) =>
+  Type.Optional(
+    Type.Array(Type.String({ pattern: DEDUP_FIELD_PATTERN.source, maxLength: 256, 'x-error-message': 'must be a field path: path, body, body.<key>…, headers.<name> or query.<name>' }), {
+      minItems: 1,
+      maxItems: MAX_DEDUP_FIELDS,
+      description: what,
+    }),
+  );
+
+export const DeduplicateRuleInput = Type.Object(
+  {
+    type: RuleType('deduplicate'),
+    window: Type.Integer({ minimum: MIN_DEDUP_WINDOW_MS, maximum: MAX_DEDUP_WINDOW_MS, description: 'Milliseconds (1 s to 1 h) during which a repeat makes no event' }),
+    include_fields: DedupFields('Requests are repeats when these fields are equal (body.order.id, headers.x-webhook-id, query.a, path)'),
+    exclude_fields: DedupFields('Requests are repeats when their JSON bodies are equal but for these fields (body.sent_at)'),
+  },
+  { additionalProperties: false, description: 'Without fields, requests with byte-identical bodies are repeats' },
+);
+
+const Rules = Type.Array(Type.Union([RetryRuleInput, FilterRuleInput, DelayRuleInput, DeduplicateRuleInput]), {
   maxItems: 10,
   description: 'Connection rules; at most one of each type',
 });
@@ -275,6 +295,13 @@ const FilterRuleModel = Type.Object({
 
 const DelayRuleModel = Type.Object({ type: Type.Literal('delay'), delay: Type.Integer() });
 
+const DeduplicateRuleModel = Type.Object({
+  type: Type.Literal('deduplicate'),
+  window: Type.Integer(),
+  include_fields: Type.Optional(Type.Array(Type.String())),
+  exclude_fields: Type.Optional(Type.Array(Type.String())),
+});
+
 export const ConnectionModel = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -283,7 +310,7 @@ export const ConnectionModel = Type.Object({
   team_id: Type.String(),
   source: SourceModel,
   destination: DestinationModel,
-  rules: Type.Array(Type.Union([RetryRuleModel, FilterRuleModel, DelayRuleModel])),
+  rules: Type.Array(Type.Union([RetryRuleModel, FilterRuleModel, DelayRuleModel, DeduplicateRuleModel])),
   paused_at: NullableIsoTime,
   disabled_at: NullableIsoTime,
   created_at: IsoTime,
@@ -377,7 +404,8 @@ const requestListProperties = {
   ignored: Type.Array(
     Type.Object({
       webhook_id: Type.String({ description: 'The connection' }),
-      cause: Type.String({ description: 'FILTERED: its filter rule did not match the request' }),
+      cause: Type.String({ description: 'FILTERED: its filter rule did not match the request. DEDUPLICATED: its deduplicate rule found a repeat within the window' }),
+      duplicate_event_id: Type.Optional(Type.String({ description: 'DEDUPLICATED: the event of the request this one repeats' })),
     }),
   ),
   created_at: IsoTime,

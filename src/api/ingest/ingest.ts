@@ -13,7 +13,8 @@
  * disabled source (403), method not allowed (405), verification failed (403 VERIFICATION_FAILED), each recorded
  * with its cause and the whole request. Then each connection's rules (domain/connectionRules.ts): a connection
  * whose filter does not match makes no event and is recorded on the request as ignored (cause FILTERED); a request
- * every connection ignored is still stored and answered 200. A delay rule makes the event due later (SCHEDULED).
+ * every connection ignored is still stored and answered 200. A delay rule makes the event due later (SCHEDULED);
+ * a deduplicate rule's key is settled by the store at commit (a live key: no event, ignored as DEDUPLICATED).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SluiceError } from '../../domain/errors.js';
@@ -205,10 +206,12 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
     }
 
     const { events, ignored } = routeByRules(request, connections, record, parsed, now);
-    const eventIds = events.map((event) => event.id);
-    await store.acceptRequest({ ...record, eventIds, ...(ignored.length > 0 ? { ignored } : {}) }, events);
-    if (events.some((event) => event.status === 'QUEUED')) engine.wake();
-    const filtered = ignored.length > 0 ? ` ${ignored.length} connection(s) ignored it (their filter rule did not match).` : '';
+    const proposed = events.map((event) => event.id);
+    const accepted = await store.acceptRequest({ ...record, eventIds: proposed, ...(ignored.length > 0 ? { ignored } : {}) }, events);
+    const eventIds = accepted.eventIds;
+    if (events.some((event) => event.status === 'QUEUED' && eventIds.includes(event.id))) engine.wake();
+    const causes = [...new Set(accepted.ignored.map((route) => route.cause))].join(', ');
+    const filtered = accepted.ignored.length > 0 ? ` ${accepted.ignored.length} connection(s) ignored it (${causes}; see the request's "ignored").` : '';
     return answer(reply, source, {
       status: 'SUCCESS',
       message: `Request stored by Sluice; inspect it with GET /requests/${record.id}.${filtered}`,
@@ -233,14 +236,20 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
     const events: NewEvent[] = [];
     const ignored: IgnoredRoute[] = [];
     for (const route of connections) {
-      const verdict = applyRules(route, viewOf, now);
+      const verdict = applyRules(route, viewOf, now, record.body);
       if (verdict.kind === 'ignored') {
         if (verdict.exhausted) request.log.warn({ connection: route.id }, 'filter rule ran out of steps on this request; treated as not matching');
         ignored.push({ connectionId: route.id, cause: verdict.cause });
         continue;
       }
-      const dueAt = verdict.dueAt > now ? { dueAt: verdict.dueAt } : {};
-      events.push({ id: newId('event', now), connectionId: route.id, destinationId: route.destinationId, status: route.pausedAt !== null ? 'HOLD' : 'QUEUED', ...dueAt });
+      events.push({
+        id: newId('event', now),
+        connectionId: route.id,
+        destinationId: route.destinationId,
+        status: route.pausedAt !== null ? 'HOLD' : 'QUEUED',
+        ...(verdict.dueAt > now ? { dueAt: verdict.dueAt } : {}),
+        ...(verdict.dedup === undefined ? {} : { dedup: verdict.dedup }),
+      });
     }
     return { events, ignored };
   }

@@ -129,6 +129,41 @@ export function ingestTests(open: OpenStore): void {
       });
     });
 
+    test('deduplicate claims: a live key makes no event (ignored, DEDUPLICATED, with the original), an expired one does; across a reopen', async () => {
+      await withStore(open, async (store, harness) => {
+        const world = await newWorld(store);
+        const other = await addRoute(store, world);
+        const accept = (s: Store, at: number, key: string, connections = [world.connection]) => {
+          const events = connections.map((c) => ({ id: newId('event', at), connectionId: c.id, destinationId: c.destinationId, status: 'QUEUED' as const, dedup: { key, expiresAt: at + 10_000 } }));
+          const request = aRequest(world, at, events.map((e) => e.id));
+          return { request, events, accepted: s.acceptRequest(request, events) };
+        };
+        const first = accept(store, T0, 'k1', [world.connection, other]);
+        assert.deepEqual(await first.accepted, { eventIds: first.request.eventIds, ignored: [] });
+        const [originalId] = first.request.eventIds;
+        const repeat = accept(store, T0 + 9_999, 'k1');
+        assert.deepEqual(await repeat.accepted, { eventIds: [], ignored: [{ connectionId: world.connection.id, cause: 'DEDUPLICATED', duplicateOf: originalId }] });
+        const stored = await store.getRequest(world.teamId, repeat.request.id);
+        assert.deepEqual(stored?.eventIds, []);
+        assert.deepEqual(stored?.ignored, [{ connectionId: world.connection.id, cause: 'DEDUPLICATED', duplicateOf: originalId }]);
+        assert.equal(await store.getEvent(world.teamId, repeat.request.eventIds[0] ?? ''), null, 'no event was made');
+        assert.equal((await accept(store, T0 + 9_999, 'k2').accepted).eventIds.length, 1, 'another key is no repeat');
+
+        let current = store;
+        if (harness.reopen !== undefined) {
+          await store.close();
+          current = await harness.reopen();
+        }
+        assert.equal((await accept(current, T0 + 9_999, 'k1', [other]).accepted).ignored[0]?.cause, 'DEDUPLICATED', 'the key outlives a restart');
+        const later = accept(current, T0 + 10_000, 'k1');
+        assert.deepEqual((await later.accepted).eventIds, later.request.eventIds, 'an expired key is claimed again');
+        assert.equal((await accept(current, T0 + 10_001, 'k1').accepted).ignored[0]?.duplicateOf, later.request.eventIds[0]);
+        const racing = Array.from({ length: 20 }, (_, i) => accept(current, T0 + 30_000 + i, 'k3'));
+        const outcomes = await Promise.all(racing.map((r) => r.accepted));
+        assert.equal(outcomes.filter((o) => o.eventIds.length === 1).length, 1, 'of concurrent repeats, exactly one makes an event');
+      });
+    });
+
     test('the status is settled at commit from the connection as it is then, not as the caller last read it', async () => {
       await withStore(open, async (store) => {
         const world = await newWorld(store);
