@@ -4,10 +4,9 @@
  * until received time + delay.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createPipeline } from '../support/apiClient.js';
-import { startTestGateway, type TestGateway } from '../support/inProcessGateway.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { gatewayAndReceiver } from '../support/inProcessGateway.js';
 
 async function ingest(url: string, body: unknown) {
   const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
@@ -16,20 +15,11 @@ async function ingest(url: string, body: unknown) {
 }
 
 describe('connection rules end to end', { timeout: 60_000 }, () => {
-  let gw: TestGateway;
-  let receiver: Receiver;
-  before(async () => {
-    gw = await startTestGateway();
-    receiver = await startReceiver();
-  });
-  after(async () => {
-    await gw.stop();
-    await receiver.close();
-  });
-
-  const receivedAt = (path: string) => receiver.received.filter((r) => r.url.startsWith(path));
+  const parts = gatewayAndReceiver();
+  const receivedAt = (path: string) => parts.receiver.received.filter((r) => r.url.startsWith(path));
 
   test('a filter rule: the matching request is delivered, the other one makes no event and never arrives', async () => {
+    const { gw, receiver } = parts;
     const p = await createPipeline(gw.api, { name: 'filtered', url: `${receiver.url}/filtered`, rules: [{ type: 'filter', body: { type: { $startsWith: 'order.' }, amount: { $gte: 100 } } }] });
     const skipped = await ingest(p.ingestUrl, { type: 'order.created', amount: 5 });
     const delivered = await ingest(p.ingestUrl, { type: 'order.created', amount: 500 });
@@ -46,6 +36,7 @@ describe('connection rules end to end', { timeout: 60_000 }, () => {
   });
 
   test('a delay rule: the event is SCHEDULED and delivered no earlier than received time + delay', async () => {
+    const { gw, receiver } = parts;
     const DELAY = 1500;
     const p = await createPipeline(gw.api, { name: 'delayed', url: `${receiver.url}/delayed`, rules: [{ type: 'delay', delay: DELAY }] });
     const sent = Date.now();
