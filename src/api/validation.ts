@@ -105,7 +105,7 @@ function* flatten(errors: Iterable<ValueError>): Iterable<ValueError> {
   for (const error of errors) {
     if (error.type === ValueErrorType.Union && !(ERROR_MESSAGE_KEY in error.schema)) {
       const variants = ((error.schema as { anyOf?: TSchema[] }).anyOf ?? []);
-      const index = variants.findIndex((variant) => sameJsonType(variant, error.value));
+      const index = variantFor(variants, error.value);
       const nested = index === -1 ? [] : [...(error.errors[index] ?? [])];
       if (nested.length > 0) {
         yield* flatten(nested);
@@ -114,6 +114,17 @@ function* flatten(errors: Iterable<ValueError>): Iterable<ValueError> {
     }
     yield error;
   }
+}
+
+/**
+ * The variant whose errors to show: for objects tagged by `type` (connection rules), the variant of that type;
+ * else the first variant of the value's JSON type.
+ */
+function variantFor(variants: TSchema[], value: unknown): number {
+  const tag = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  const tagged = variants.findIndex((variant) => (variant as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === tag);
+  if (tag !== undefined && tagged !== -1) return tagged;
+  return variants.findIndex((variant) => sameJsonType(variant, value));
 }
 
 function sameJsonType(schema: TSchema, value: unknown): boolean {

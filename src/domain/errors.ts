@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   VALIDATION_ERROR: 422,
   UNPARSABLE_JSON: 400,
+  /** A connection filter rule that is not a well-formed filter; `data[0].field` names the bad place. */
+  INVALID_FILTER: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   VERIFICATION_FAILED: 403,

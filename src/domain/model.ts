@@ -2,6 +2,8 @@
  * The records the engine keeps, as plain data. Times are milliseconds since the epoch (faces render ISO 8601);
  * ids follow ids.ts. Nothing here does I/O.
  */
+import type { IgnoredCause } from './connectionRules.js';
+import type { Filter } from './filterMatch.js';
 import type { RateLimit } from './rateLimit.js';
 import type { SourceAuthType } from './sourceAuth.js';
 import type { SecretBinding } from './secretBox.js';
@@ -180,8 +182,46 @@ export interface RetryRule {
   response_status_codes?: string[];
 }
 
-/** Connection rules. Only `retry` in this issue; filter/transform/delay/deduplicate come later. */
-export type Rule = RetryRule;
+/**
+ * Which requests the connection gets events for: each present part must match its filter (domain/filterMatch.ts).
+ * Filters are stored as validated JSON.
+ */
+export interface FilterRule {
+  type: 'filter';
+  /** Matched against the request's headers (names lower-cased). */
+  headers?: Filter;
+  /** Matched against the parsed JSON body, or the body as text when it is not JSON. */
+  body?: Filter;
+  /** Matched against the query string as an object (a repeated name: an array of its values). */
+  query?: Filter;
+  /** Matched against the path after `/e/:id` (`""` when none). */
+  path?: Filter;
+}
+
+/** The connection's events are due `delay` milliseconds after the request was received (status SCHEDULED). */
+export interface DelayRule {
+  type: 'delay';
+  delay: number;
+}
+
+/**
+ * A request identical to one the connection got within `window` milliseconds makes no event (cause
+ * DEDUPLICATED): identical bodies, or equal `include_fields`, or bodies equal but for `exclude_fields`
+ * (domain/dedupKey.ts). At most one of the two lists.
+ */
+export interface DeduplicateRule {
+  type: 'deduplicate';
+  window: number;
+  include_fields?: string[];
+  exclude_fields?: string[];
+}
+
+/**
+ * Connection rules (FACTS.md): `retry`, `filter`, `delay` and `deduplicate`. `transform` (user JavaScript) is
+ * deliberately not offered (docs/api.md: node:vm is no sandbox).
+ */
+export type Rule = RetryRule | FilterRule | DelayRule | DeduplicateRule;
+
 
 export interface Connection {
   id: string;
@@ -215,9 +255,19 @@ export interface RequestRecord {
   rejectionCause: RejectionCause | null;
   /** Ids of the events created for this request. */
   eventIds: string[];
+  /** The connections that made no event for it, and why (a filter rule did not match); absent = none. */
+  ignored?: IgnoredRoute[];
   createdAt: number;
   /** Present when the message is a published event (outbound face) rather than an inbound request. */
   published?: PublishedEventFields;
+}
+
+/** A connection that made no event for a request. */
+export interface IgnoredRoute {
+  connectionId: string;
+  cause: IgnoredCause;
+  /** DEDUPLICATED: the event of the request this one repeats (the seed's `duplicate_event_id`). */
+  duplicateOf?: string;
 }
 
 /** Who published an event: a platform through the API, or Sluice itself (operator events). */

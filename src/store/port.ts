@@ -19,6 +19,7 @@ import type {
   Destination,
   EventRecord,
   EventStatus,
+  IgnoredRoute,
   NetworkErrorCode,
   PublishedEvent,
   RequestRecord,
@@ -26,6 +27,7 @@ import type {
   Source,
   Team,
 } from '../domain/model.js';
+import type { DedupClaim } from '../domain/connectionRules.js';
 
 /** Seed 003 pagination: ids are cursors; `after` = later in the list's order, `before` = earlier. */
 export interface PageQuery {
@@ -138,6 +140,19 @@ export interface NewEvent {
   destinationId: string;
   /** QUEUED (due now) or HOLD (connection paused). */
   status: 'QUEUED' | 'HOLD';
+  /**
+   * When the first attempt is due (a `delay` rule); absent = at once. Later than the request's time, the event is
+   * stored SCHEDULED (unless held: a held event is released due at once).
+   */
+  dueAt?: number;
+  /** A deduplicate rule's claim: the event is made only if no live row has this key for the connection. */
+  dedup?: DedupClaim;
+}
+
+/** What acceptRequest stored: the events made (duplicates dropped) and the connections ignored. */
+export interface AcceptedRequest {
+  eventIds: string[];
+  ignored: IgnoredRoute[];
 }
 
 /** What the dispatcher needs to make one automatic attempt, loaded by a claim. */
@@ -387,7 +402,7 @@ export interface Store {
 
   // Ingest
   /** Stores the request and its events in one durable transaction (group commit). */
-  acceptRequest(request: RequestRecord, events: NewEvent[]): Promise<void>;
+  acceptRequest(request: RequestRecord, events: NewEvent[]): Promise<AcceptedRequest>;
 
   // Dispatch
   /** Leases due events (QUEUED/SCHEDULED with `due_at <= now`), honouring per-destination concurrency. */

@@ -267,7 +267,7 @@ describe('events API', () => {
     assert.equal(list.json.total_count, world.requests.length);
     assert.equal(list.json.count, 2);
     assert.deepEqual(Object.keys(list.json.models[0]), [
-      'id', 'team_id', 'source_id', 'method', 'path', 'query', 'rejection_cause', 'event_ids', 'events_count', 'created_at',
+      'id', 'team_id', 'source_id', 'method', 'path', 'query', 'rejection_cause', 'event_ids', 'events_count', 'ignored_count', 'ignored', 'created_at',
     ]);
     const next = await team.call('GET', `/requests?limit=2&after=${list.json.pagination.after}`);
     assert.equal(next.json.count, 2);

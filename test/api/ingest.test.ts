@@ -66,7 +66,7 @@ describe('ingest', () => {
 
     const stored = await storedRequest(answer.json.request_id);
     assert.deepEqual(Object.keys(stored), [
-      'id', 'team_id', 'source_id', 'method', 'path', 'query', 'rejection_cause', 'event_ids', 'events_count', 'created_at', 'headers', 'body',
+      'id', 'team_id', 'source_id', 'method', 'path', 'query', 'rejection_cause', 'event_ids', 'events_count', 'ignored_count', 'ignored', 'created_at', 'headers', 'body',
     ]);
     assert.equal(stored.team_id, team.id);
     assert.equal(stored.source_id, src.id);

@@ -274,8 +274,8 @@ describe('management API', () => {
     const retry = { type: 'retry', strategy: 'linear', interval: 1000, count: 3 };
     await expect422('POST', '/connections', { ...base, name: undefined }, 'name', /required/);
     await expect422('POST', '/connections', { name: 'c', source_id: source.id }, 'destination_id', /required/);
-    await expect422('POST', '/connections', { ...base, rules: [{ type: 'filter', body: {} }] }, 'rules[0].type', /only rule type.*retry/);
-    const onlyType = await team.call('POST', '/connections', { body: { ...base, rules: [{ type: 'filter', body: {} }] } });
+    await expect422('POST', '/connections', { ...base, rules: [{ type: 'transform', code: 'x' }] }, 'rules[0].type', /one of retry, filter, delay, deduplicate; transform .* not offered/);
+    const onlyType = await team.call('POST', '/connections', { body: { ...base, rules: [{ type: 'transform', code: 'x' }] } });
     assert.equal(onlyType.json.data.length, 1, 'the other fields of a rule of unknown type are not reported');
     await expect422('POST', '/connections', { ...base, rules: [{ ...retry, strategy: 'fibonacci' }] }, 'rules[0].strategy', /"linear" or "exponential"/);
     await expect422('POST', '/connections', { ...base, rules: [{ ...retry, interval: 0 }] }, 'rules[0].interval');

@@ -1,10 +1,9 @@
 /**
  * Property-based fuzzing (fast-check) of the pure parsers and matchers that take user input: retry-rule status
  * codes, pagination cursors and time ranges, Standard Webhooks secrets and signatures, event type patterns, key
- * templates, Retry-After and ids. For any input: no crash other than the typed error of that parser, no hang (each
- * call is timed, and runs are bounded), and round trips hold where there is one. Seeded, so a failure replays.
- *
- * There is no connection filter syntax yet (connection rules are `retry` only); when it lands, it belongs here.
+ * templates, Retry-After, ids and the connection filter syntax. For any input: no crash other than the typed error
+ * of that parser, no hang (each call is timed, and runs are bounded), and round trips hold where there is one.
+ * Seeded, so a failure replays.
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +16,7 @@ import { SluiceError } from '../../src/domain/errors.js';
 import { MAX_RETRY_DELAY_MS } from '../../src/domain/backoff.js';
 import { ID_PREFIX, type IdKind } from '../../src/domain/glossary.js';
 import { encodeTime, idFloorAt, isIdOf, newId } from '../../src/domain/ids.js';
+import { FILTER_OPERATORS, matchFilter, validateFilter, type Filter } from '../../src/domain/filterMatch.js';
 import { parseKeyTemplate, renderKeyTemplate, TemplateError } from '../../src/domain/keyTemplate.js';
 import { parseStatusPatterns, shouldRetryStatus } from '../../src/domain/retryStatusCodes.js';
 import { signWebhook, webhookSecretKey, webhookSignatureHeader } from '../../src/domain/standardWebhooks.js';
@@ -239,4 +239,98 @@ test('Retry-After: any header is a wait from 0 to a day or none (fuzzing found "
     }),
     RUNS,
   );
+});
+
+/** JSON shaped like filters: operator keys (known and unknown), fields, arrays, any operand, nested. */
+const filterish: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null)),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(fc.constantFrom(...FILTER_OPERATORS, '$regex', '$', 'a', 'b', 'tags'), fc.string({ maxLength: 4 })), tie('node'), { maxKeys: 4 }),
+  ),
+})).node;
+
+/** Request-like values: objects with the fields filters name, arrays of them, text. */
+const requestish: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 5 }),
+  fc.dictionary(fc.constantFrom('a', 'b', 'tags', 'x'), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 4 }),
+  fc.string(),
+  fc.constant(undefined),
+);
+
+function validFilter(input: unknown): Filter | null {
+  const outcome = returnsOrThrowsSluice(() => validateFilter(input, 'rules[0].body'), ['INVALID_FILTER']);
+  if (outcome instanceof SluiceError) {
+    const field = (outcome.data as { field: string }[])[0]?.field ?? '';
+    assert.ok(field.startsWith('rules[0].body'), `the error names a path inside the filter: ${field}`);
+    return null;
+  }
+  return outcome;
+}
+
+test('filter syntax: any JSON validates or fails with INVALID_FILTER naming a path; a valid filter matches any value without throwing', () => {
+  let valid = 0;
+  fc.assert(
+    fc.property(filterish, requestish, (input, value) => {
+      const filter = validFilter(input);
+      if (filter === null) return;
+      valid += 1;
+      const result = timed(() => matchFilter(filter, value));
+      assert.equal(typeof result.matched, 'boolean');
+      if (result.exhausted) assert.equal(result.matched, false);
+    }),
+    { ...RUNS, numRuns: 2000 },
+  );
+  assert.ok(valid > 200, `the generator makes valid filters often enough (${valid})`);
+  fc.assert(
+    fc.property(fc.anything(), fc.anything(), (input, value) => {
+      const filter = validFilter(input);
+      if (filter !== null) timed(() => matchFilter(filter, value));
+    }),
+    RUNS,
+  );
+});
+
+test('filter syntax: $not, $and and $or are negation, conjunction and disjunction of any filters', () => {
+  fc.assert(
+    fc.property(filterish, filterish, requestish, (a, b, value) => {
+      const f = validFilter(a);
+      const g = validFilter(b);
+      if (f === null || g === null) return;
+      const m = (filter: Filter) => matchFilter(filter, value);
+      const [rf, rg] = [m(f), m(g)];
+      if (rf.exhausted || rg.exhausted) return;
+      assert.equal(m({ $not: f }).matched, !rf.matched);
+      assert.equal(m({ $and: [f, g] }).matched, rf.matched && rg.matched);
+      assert.equal(m({ $or: [f, g] }).matched, rf.matched || rg.matched);
+    }),
+    RUNS,
+  );
+});
+
+test('filter syntax: every JSON value matches itself as a filter when it has no "$" keys', () => {
+  const plain = fc.jsonValue({ maxDepth: 4 }).filter((value) => !JSON.stringify(value).includes('"$'));
+  fc.assert(
+    fc.property(plain, (value) => {
+      const filter = validFilter(value);
+      if (filter === null) return; // over a bound (a long string): refused, typed
+      assert.equal(matchFilter(filter, value).matched, true);
+    }),
+    RUNS,
+  );
+});
+
+test('filter syntax: hostile shapes terminate within the bounds (deep filters refused; deep and huge requests cut short)', () => {
+  let deepFilter: unknown = { $eq: 1 };
+  for (let i = 0; i < 50_000; i++) deepFilter = { $not: deepFilter };
+  assert.equal(validFilter(deepFilter), null);
+  let deepValue: unknown = 1;
+  for (let i = 0; i < 50_000; i++) deepValue = [deepValue];
+  const nested: Filter = { $or: [[[[[[1]]]]], { a: { b: { c: 1 } } }, { $eq: [[[[1]]]] }] };
+  assert.equal(timed(() => matchFilter(nested, deepValue)).matched, false);
+  const wide = Array.from({ length: 1_000_000 }, (_, i) => i);
+  const many: Filter = { $and: Array.from({ length: 100 }, () => ({ $in: [-1, -2, -3, -4, -5] })) };
+  const result = timed(() => matchFilter(many, wide));
+  assert.deepEqual(result, { matched: false, exhausted: true });
 });

@@ -73,6 +73,9 @@ function definePartitionTests(): void {
       await withSchema(async (store, schema) => {
         const before = readMigrations().filter((m) => m.version < 6);
         await migrate(store.pool, { schema, migrations: before });
+        // Today's ingest also writes requests.ignored (007): give the old table that column, left NULL as 006 and
+        // 007 leave it, so the rows are written as before 006.
+        await store.pool.query('ALTER TABLE requests ADD COLUMN ignored text');
         const world = await newWorld(store);
         const ingested = await ingest(store, world, T0);
         const [eventId] = ingested.eventIds;
@@ -338,7 +341,7 @@ function definePartitionTests(): void {
           'ingest',
           ACCEPT_SQL,
           [reqId, world.teamId, world.source.id, 'POST', '/', '', '{}', Buffer.from('{}'), true, null, '[]', w1 + 3 * WEEK_MS,
-            [newId('event', w1 + 3 * WEEK_MS)], [connectionIds[0]], [destinationIds[0]]],
+            [newId('event', w1 + 3 * WEEK_MS)], [connectionIds[0]], [destinationIds[0]], [w1 + 3 * WEEK_MS], null],
         );
 
         // The queue: claim heads, one destination's claim, live leases, next due, the lease, and recording results.

@@ -34,7 +34,15 @@ export type ApiClient = ReturnType<typeof apiClient>;
  */
 export async function createPipeline(
   api: ApiClient,
-  options: { name: string; url: string; retry?: Record<string, unknown>; timeout?: number; destinationConfig?: Record<string, unknown> },
+  options: {
+    name: string;
+    url: string;
+    retry?: Record<string, unknown>;
+    /** Other connection rules (filter, delay), after the retry rule. */
+    rules?: Record<string, unknown>[];
+    timeout?: number;
+    destinationConfig?: Record<string, unknown>;
+  },
 ): Promise<{ sourceId: string; destinationId: string; connectionId: string; ingestUrl: string }> {
   const source = await api.post<{ id: string }>('/sources', { name: `${options.name}-src` });
   if (source.status !== 201) throw new Error(`create source: ${source.status} ${JSON.stringify(source.body)}`);
@@ -44,7 +52,7 @@ export async function createPipeline(
     config: { url: options.url, ...(options.timeout === undefined ? {} : { timeout: options.timeout }), ...options.destinationConfig },
   });
   if (destination.status !== 201) throw new Error(`create destination: ${destination.status} ${JSON.stringify(destination.body)}`);
-  const rules = options.retry === undefined ? [] : [{ type: 'retry', ...options.retry }];
+  const rules = [...(options.retry === undefined ? [] : [{ type: 'retry', ...options.retry }]), ...(options.rules ?? [])];
   const connection = await api.post<{ id: string }>('/connections', {
     name: `${options.name}-conn`,
     source_id: source.body.id,

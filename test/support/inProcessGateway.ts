@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/app/gateway.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { after, before } from 'node:test';
 import { apiClient, type ApiClient } from './apiClient.js';
+import { startReceiver, type Receiver } from './receiver.js';
 
 export const TEST_API_KEY = 'sk_test_in_process_key_00000001';
 
@@ -43,6 +45,35 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     async stop() {
       await gateway.close();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For the enclosing describe: an in-process gateway and a real receiver, started before its tests and stopped
+ * after them. Read them through the returned object once the tests run.
+ */
+export function gatewayAndReceiver(env: Record<string, string> = {}): { readonly gw: TestGateway; readonly receiver: Receiver } {
+  let gw: TestGateway | undefined;
+  let receiver: Receiver | undefined;
+  before(async () => {
+    gw = await startTestGateway(env);
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    await gw?.stop();
+    await receiver?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the gateway and receiver start in a before hook: use them inside tests');
+    return value;
+  };
+  return {
+    get gw() {
+      return started(gw);
+    },
+    get receiver() {
+      return started(receiver);
     },
   };
 }

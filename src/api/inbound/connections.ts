@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound, SluiceError } from '../../domain/errors.js';
 import { isIdOf, newId } from '../../domain/ids.js';
-import type { Connection, Destination, RetryRule, Rule, Source } from '../../domain/model.js';
+import { validateFilter } from '../../domain/filterMatch.js';
+import type { Connection, DeduplicateRule, Destination, FilterRule, RetryRule, Rule, Source } from '../../domain/model.js';
 import { parseStatusPatterns } from '../../domain/retryStatusCodes.js';
 import type { ConnectionPatch } from '../../store/port.js';
 import type { ApiDeps } from '../deps.js';
@@ -15,30 +16,57 @@ import { checkId, found, TEAM_SECURITY } from '../routeHelpers.js';
 import { COMMON_ERRORS, DeletedResponse, IdParams } from '../schemaHelpers.js';
 import { invalidField } from '../validation.js';
 import { renderConnection } from './render.js';
-import { ConnectionModel, ConnectionsQuery, CreateConnectionBody, UpdateConnectionBody } from './schemas.js';
+import { ConnectionModel, ConnectionsQuery, CreateConnectionBody, RULE_TYPES, UpdateConnectionBody } from './schemas.js';
 
 const tags = ['Connections'];
 
-/** Rules as stored, after the checks the schema cannot make. */
+type RuleInput = NonNullable<CreateConnectionBody['rules']>[number];
+
+/** Rules as stored, after the checks the schema cannot make: one rule of each type, well-formed filters. */
 function checkRules(rules: CreateConnectionBody['rules']): Rule[] {
   if (rules === undefined) return [];
-  const retries = rules.filter((rule) => rule.type === 'retry');
-  if (retries.length > 1) {
-    throw invalidField('rules', 'has more than one retry rule; keep one (a connection retries on one schedule)');
-  }
-  return rules.map((rule, index): RetryRule => {
-    const out: RetryRule = { type: 'retry', strategy: rule.strategy, interval: rule.interval, count: rule.count };
-    if (rule.response_status_codes !== undefined) {
-      try {
-        parseStatusPatterns(rule.response_status_codes);
-      } catch (error) {
-        if (error instanceof SluiceError) throw invalidField(`rules[${index}].response_status_codes`, error.message);
-        throw error;
-      }
-      out.response_status_codes = rule.response_status_codes;
+  for (const type of RULE_TYPES) {
+    if (rules.filter((rule) => rule.type === type).length > 1) {
+      throw invalidField('rules', `has more than one ${type} rule; keep one (they would contradict each other)`);
     }
+  }
+  return rules.map((rule, index) => checkRule(rule, `rules[${index}]`));
+}
+
+function checkRule(rule: RuleInput, at: string): Rule {
+  if (rule.type === 'delay') return { type: 'delay', delay: rule.delay };
+  if (rule.type === 'deduplicate') return checkDeduplicate(rule, at);
+  if (rule.type === 'filter') {
+    const out: FilterRule = { type: 'filter' };
+    for (const part of ['headers', 'body', 'query', 'path'] as const) {
+      if (rule[part] !== undefined) out[part] = validateFilter(rule[part], `${at}.${part}`);
+    }
+    if (Object.keys(out).length === 1) throw invalidField(at, 'is a filter rule without a filter; give at least one of headers, body, query, path');
     return out;
-  });
+  }
+  const out: RetryRule = { type: 'retry', strategy: rule.strategy, interval: rule.interval, count: rule.count };
+  if (rule.response_status_codes !== undefined) {
+    try {
+      parseStatusPatterns(rule.response_status_codes);
+    } catch (error) {
+      if (error instanceof SluiceError) throw invalidField(`${at}.response_status_codes`, error.message);
+      throw error;
+    }
+    out.response_status_codes = rule.response_status_codes;
+  }
+  return out;
+}
+
+function checkDeduplicate(rule: Extract<RuleInput, { type: 'deduplicate' }>, at: string): DeduplicateRule {
+  if (rule.include_fields !== undefined && rule.exclude_fields !== undefined) {
+    throw invalidField(at, 'has both include_fields and exclude_fields; give one (repeats are equal on the fields included, or on the body but for the fields excluded)');
+  }
+  const outside = (rule.exclude_fields ?? []).findIndex((field) => !field.startsWith('body.'));
+  if (outside !== -1) throw invalidField(`${at}.exclude_fields[${outside}]`, 'must name a field of the body (body.<key>…): exclude_fields leave fields out of the body comparison');
+  const out: DeduplicateRule = { type: 'deduplicate', window: rule.window };
+  if (rule.include_fields !== undefined) out.include_fields = rule.include_fields;
+  if (rule.exclude_fields !== undefined) out.exclude_fields = rule.exclude_fields;
+  return out;
 }
 
 /** A referenced object of the team, or 404 naming the field that pointed at it. */

@@ -132,6 +132,12 @@ function requestSummary(request: RequestRecord) {
     rejection_cause: request.rejectionCause,
     event_ids: request.eventIds,
     events_count: request.eventIds.length,
+    ignored_count: request.ignored?.length ?? 0,
+    ignored: (request.ignored ?? []).map((route) => ({
+      webhook_id: route.connectionId,
+      cause: route.cause,
+      ...(route.duplicateOf === undefined ? {} : { duplicate_event_id: route.duplicateOf }),
+    })),
     created_at: iso(request.createdAt),
   };
 }

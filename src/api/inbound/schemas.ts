@@ -5,6 +5,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpDestinationConfigInput, HttpDestinationConfigModel, HttpDestinationConfigPatch } from '../../destinations/http/configSchema.js';
+import { MAX_DELAY_MS, MIN_DELAY_MS } from '../../domain/connectionRules.js';
+import { DEDUP_FIELD_PATTERN, MAX_DEDUP_FIELDS, MAX_DEDUP_WINDOW_MS, MIN_DEDUP_WINDOW_MS } from '../../domain/dedupKey.js';
 import { HTTP_METHODS } from '../../domain/model.js';
 import { RATE_LIMIT_PERIODS } from '../../domain/rateLimit.js';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, SOURCE_AUTH_TYPES } from '../../domain/sourceAuth.js';
@@ -179,13 +181,18 @@ export type DestinationsQuery = SourcesQuery;
 
 // ---------------------------------------------------------------- connections
 
-export const RULE_TYPES = ['retry'] as const;
+export const RULE_TYPES = ['retry', 'filter', 'delay', 'deduplicate'] as const;
+
+/** The `type` of a rule, with the one message for every unknown type. */
+function RuleType<T extends (typeof RULE_TYPES)[number]>(type: T) {
+  return Type.Literal(type, {
+    'x-error-message': `must be one of ${RULE_TYPES.join(', ')}; transform rules (user JavaScript) are not offered (docs/api.md, "Connection rules")`,
+  });
+}
 
 export const RetryRuleInput = Type.Object(
   {
-    type: Type.Literal('retry', {
-      'x-error-message': `must be "retry", the only rule type so far (${RULE_TYPES.join(', ')}); filter, transform, delay and deduplicate rules are not supported yet`,
-    }),
+    type: RuleType('retry'),
     strategy: Literals(['linear', 'exponential']),
     interval: Type.Integer({ minimum: 1, maximum: 86_400_000, description: 'Milliseconds before the first retry (exponential: doubling)' }),
     count: Type.Integer({ minimum: 0, maximum: 100, description: 'Retries after the first attempt' }),
@@ -199,7 +206,55 @@ export const RetryRuleInput = Type.Object(
   { additionalProperties: false },
 );
 
-const Rules = Type.Array(RetryRuleInput, { maxItems: 10, description: 'Connection rules; at most one retry rule' });
+const FilterJson = (part: string) =>
+  Type.Optional(
+    Type.Unknown({
+      description: `A filter matched against the request's ${part} (docs/api.md, "Connection rules"): partial structural JSON match with $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exist $and $or $not`,
+    }),
+  );
+
+export const FilterRuleInput = Type.Object(
+  {
+    type: RuleType('filter'),
+    headers: FilterJson('headers (names lower-case)'),
+    body: FilterJson('body (parsed JSON, or the text when not JSON)'),
+    query: FilterJson('query string (as an object; a repeated name is an array)'),
+    path: FilterJson('path after /e/:id ("" when none)'),
+  },
+  { additionalProperties: false, description: 'Events only for requests matching every filter given; the others are recorded as ignored (cause FILTERED)' },
+);
+
+export const DelayRuleInput = Type.Object(
+  {
+    type: RuleType('delay'),
+    delay: Type.Integer({ minimum: MIN_DELAY_MS, maximum: MAX_DELAY_MS, description: 'Milliseconds after the request is received that its event is first attempted (at most 24 h)' }),
+  },
+  { additionalProperties: false },
+);
+
+const DedupFields = (what: string) =>
+  Type.Optional(
+    Type.Array(Type.String({ pattern: DEDUP_FIELD_PATTERN.source, maxLength: 256, 'x-error-message': 'must be a field path: path, body, body.<key>…, headers.<name> or query.<name>' }), {
+      minItems: 1,
+      maxItems: MAX_DEDUP_FIELDS,
+      description: what,
+    }),
+  );
+
+export const DeduplicateRuleInput = Type.Object(
+  {
+    type: RuleType('deduplicate'),
+    window: Type.Integer({ minimum: MIN_DEDUP_WINDOW_MS, maximum: MAX_DEDUP_WINDOW_MS, description: 'Milliseconds (1 s to 1 h) during which a repeat makes no event' }),
+    include_fields: DedupFields('Requests are repeats when these fields are equal (body.order.id, headers.x-webhook-id, query.a, path)'),
+    exclude_fields: DedupFields('Requests are repeats when their JSON bodies are equal but for these fields (body.sent_at)'),
+  },
+  { additionalProperties: false, description: 'Without fields, requests with byte-identical bodies are repeats' },
+);
+
+const Rules = Type.Array(Type.Union([RetryRuleInput, FilterRuleInput, DelayRuleInput, DeduplicateRuleInput]), {
+  maxItems: 10,
+  description: 'Connection rules; at most one of each type',
+});
 
 export const CreateConnectionBody = Type.Object(
   {
@@ -230,6 +285,23 @@ const RetryRuleModel = Type.Object({
   response_status_codes: Type.Optional(Type.Array(Type.String())),
 });
 
+const FilterRuleModel = Type.Object({
+  type: Type.Literal('filter'),
+  headers: Type.Optional(Type.Unknown()),
+  body: Type.Optional(Type.Unknown()),
+  query: Type.Optional(Type.Unknown()),
+  path: Type.Optional(Type.Unknown()),
+});
+
+const DelayRuleModel = Type.Object({ type: Type.Literal('delay'), delay: Type.Integer() });
+
+const DeduplicateRuleModel = Type.Object({
+  type: Type.Literal('deduplicate'),
+  window: Type.Integer(),
+  include_fields: Type.Optional(Type.Array(Type.String())),
+  exclude_fields: Type.Optional(Type.Array(Type.String())),
+});
+
 export const ConnectionModel = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -238,7 +310,7 @@ export const ConnectionModel = Type.Object({
   team_id: Type.String(),
   source: SourceModel,
   destination: DestinationModel,
-  rules: Type.Array(RetryRuleModel),
+  rules: Type.Array(Type.Union([RetryRuleModel, FilterRuleModel, DelayRuleModel, DeduplicateRuleModel])),
   paused_at: NullableIsoTime,
   disabled_at: NullableIsoTime,
   created_at: IsoTime,
@@ -328,6 +400,14 @@ const requestListProperties = {
   rejection_cause: Nullable(Type.String(), { description: 'Why no event was created (SOURCE_DISABLED, NO_CONNECTION, …), or null' }),
   event_ids: Type.Array(Type.String()),
   events_count: Type.Integer(),
+  ignored_count: Type.Integer({ description: 'Connections that made no event for the request (Hookdeck: ignored events)' }),
+  ignored: Type.Array(
+    Type.Object({
+      webhook_id: Type.String({ description: 'The connection' }),
+      cause: Type.String({ description: 'FILTERED: its filter rule did not match the request. DEDUPLICATED: its deduplicate rule found a repeat within the window' }),
+      duplicate_event_id: Type.Optional(Type.String({ description: 'DEDUPLICATED: the event of the request this one repeats' })),
+    }),
+  ),
   created_at: IsoTime,
 };
 

@@ -11,18 +11,22 @@
  * before the body is read (unknown id: 404, over the limit: 429 with Retry-After; neither stores anything). A body
  * over SLUICE_MAX_BODY_BYTES is refused (413) and recorded without its body, cause PAYLOAD_TOO_LARGE. Then:
  * disabled source (403), method not allowed (405), verification failed (403 VERIFICATION_FAILED), each recorded
- * with its cause and the whole request.
+ * with its cause and the whole request. Then each connection's rules (domain/connectionRules.ts): a connection
+ * whose filter does not match makes no event and is recorded on the request as ignored (cause FILTERED); a request
+ * every connection ignored is still stored and answered 200. A delay rule makes the event due later (SCHEDULED);
+ * a deduplicate rule's key is settled by the store at commit (a live key: no event, ignored as DEDUPLICATED).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SluiceError } from '../../domain/errors.js';
 import { isIdOf, newId } from '../../domain/ids.js';
-import { HTTP_METHODS, type RejectionCause, type RequestRecord, type Source } from '../../domain/model.js';
+import { applyRules, parseQuery, type RequestView } from '../../domain/connectionRules.js';
+import { HTTP_METHODS, type Connection, type IgnoredRoute, type RejectionCause, type RequestRecord, type Source } from '../../domain/model.js';
 import { credentialHeaderOf } from '../../domain/sourceAuth.js';
 import type { NewEvent } from '../../store/port.js';
 import type { ApiDeps } from '../deps.js';
 import { ErrorResponse } from '../schemaHelpers.js';
 import { IngestParams, IngestResponse, type IngestAnswer } from './schemas.js';
-import { bodyIsJson, headersOf, pathAndQuery } from './readRequest.js';
+import { headersOf, parseJsonBody, pathAndQuery } from './readRequest.js';
 import { SourceGuards } from './sourceGuards.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -99,7 +103,14 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
   });
 
   /** The request as stored: its headers without the source's own credential (see credentialHeaderOf). */
-  function newRecord(request: IngestRequest, source: Source, body: Buffer, now: number, received = headersOf(request.raw)): RequestRecord {
+  function newRecord(
+    request: IngestRequest,
+    source: Source,
+    body: Buffer,
+    now: number,
+    received = headersOf(request.raw),
+    parsed: { json: unknown } | null = null,
+  ): RequestRecord {
     const credential = credentialHeaderOf(source.config.auth);
     let headers = received;
     if (credential !== null && Object.hasOwn(received, credential)) {
@@ -114,7 +125,7 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
       ...pathAndQuery(request.raw.url ?? '', request.params.id),
       headers,
       body,
-      bodyIsJson: bodyIsJson(body, headers['content-type']),
+      bodyIsJson: parsed !== null,
       rejectionCause: null,
       eventIds: [],
       createdAt: now,
@@ -149,7 +160,8 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
     const now = Date.now();
     const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
     const received = headersOf(request.raw);
-    const record = newRecord(request, source, body, now, received);
+    const parsed = parseJsonBody(body, received['content-type']);
+    const record = newRecord(request, source, body, now, received, parsed);
     const reject = (cause: RejectionCause) => store.acceptRequest({ ...record, rejectionCause: cause }, []);
 
     if (source.disabledAt !== null) {
@@ -193,21 +205,53 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
       return answer(reply, source, { status: 'NO_CONNECTION', message, request_id: record.id, event_ids: [] });
     }
 
-    const events: NewEvent[] = connections.map((route) => ({
-      id: newId('event', now),
-      connectionId: route.id,
-      destinationId: route.destinationId,
-      status: route.pausedAt !== null ? 'HOLD' : 'QUEUED',
-    }));
-    const eventIds = events.map((event) => event.id);
-    await store.acceptRequest({ ...record, eventIds }, events);
-    if (events.some((event) => event.status === 'QUEUED')) engine.wake();
+    const { events, ignored } = routeByRules(request, connections, record, parsed, now);
+    const proposed = events.map((event) => event.id);
+    const accepted = await store.acceptRequest({ ...record, eventIds: proposed, ...(ignored.length > 0 ? { ignored } : {}) }, events);
+    const eventIds = accepted.eventIds;
+    if (events.some((event) => event.status === 'QUEUED' && eventIds.includes(event.id))) engine.wake();
+    const causes = [...new Set(accepted.ignored.map((route) => route.cause))].join(', ');
+    const filtered = accepted.ignored.length > 0 ? ` ${accepted.ignored.length} connection(s) ignored it (${causes}; see the request's "ignored").` : '';
     return answer(reply, source, {
       status: 'SUCCESS',
-      message: `Request stored by Sluice; inspect it with GET /requests/${record.id}`,
+      message: `Request stored by Sluice; inspect it with GET /requests/${record.id}.${filtered}`,
       request_id: record.id,
       event_ids: eventIds,
     });
+  }
+
+  /**
+   * One event per connection whose rules let the request through (a delay rule makes it due later); the others
+   * are recorded as ignored. The request's view for filters is built once, and only when a connection has one.
+   */
+  function routeByRules(request: IngestRequest, connections: Connection[], record: RequestRecord, parsed: { json: unknown } | null, now: number) {
+    let view: RequestView | null = null;
+    const viewOf = (): RequestView =>
+      (view ??= {
+        headers: record.headers,
+        body: parsed !== null ? parsed.json : record.body.length === 0 ? undefined : record.body.toString('utf8'),
+        query: parseQuery(record.query),
+        path: record.path,
+      });
+    const events: NewEvent[] = [];
+    const ignored: IgnoredRoute[] = [];
+    for (const route of connections) {
+      const verdict = applyRules(route, viewOf, now, record.body);
+      if (verdict.kind === 'ignored') {
+        if (verdict.exhausted) request.log.warn({ connection: route.id }, 'filter rule ran out of steps on this request; treated as not matching');
+        ignored.push({ connectionId: route.id, cause: verdict.cause });
+        continue;
+      }
+      events.push({
+        id: newId('event', now),
+        connectionId: route.id,
+        destinationId: route.destinationId,
+        status: route.pausedAt !== null ? 'HOLD' : 'QUEUED',
+        ...(verdict.dueAt > now ? { dueAt: verdict.dueAt } : {}),
+        ...(verdict.dedup === undefined ? {} : { dedup: verdict.dedup }),
+      });
+    }
+    return { events, ignored };
   }
 
   const description =

@@ -32,21 +32,21 @@ export function pathAndQuery(url: string, id: string): { path: string; query: st
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b|^text\/json\b/i;
 
 /**
- * Whether the body is JSON: parsed when the content type says JSON or the body starts like a JSON document
- * (senders often omit or mislabel the type). A body that does not parse is simply not JSON; it is kept as bytes.
+ * The body parsed, when it is JSON: parsed when the content type says JSON or the body starts like a JSON document
+ * (senders often omit or mislabel the type). A body that does not parse is simply not JSON (null); it is kept as
+ * bytes. Parsed once per request: connection filters match on this value.
  */
-export function bodyIsJson(body: Buffer, contentType: string | undefined): boolean {
-  if (body.length === 0) return false;
+export function parseJsonBody(body: Buffer, contentType: string | undefined): { json: unknown } | null {
+  if (body.length === 0) return null;
   let first = 0;
   while (first < body.length && (body[first] === 0x20 || body[first] === 0x0a || body[first] === 0x0d || body[first] === 0x09)) first++;
   const looksJson = body[first] === 0x7b || body[first] === 0x5b; // { or [
-  if (!looksJson && !(contentType !== undefined && JSON_TYPE.test(contentType))) return false;
+  if (!looksJson && !(contentType !== undefined && JSON_TYPE.test(contentType))) return null;
   // Invalid UTF-8 would parse with replacement characters: the API would then show a body that was never sent.
-  if (!isUtf8(body)) return false;
+  if (!isUtf8(body)) return null;
   try {
-    JSON.parse(body.toString('utf8'));
-    return true;
+    return { json: JSON.parse(body.toString('utf8')) as unknown };
   } catch {
-    return false;
+    return null;
   }
 }

@@ -38,6 +38,7 @@ import type {
   EventPage,
   IdempotencyClaim,
   IdempotencyWindows,
+  AcceptedRequest,
   NewEvent,
   NewPublishedEvent,
   NewTeam,
@@ -245,7 +246,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   }
 
   // Ingest
-  acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<void> {
+  acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<AcceptedRequest> {
     return this.write((tx) => insertRequest(tx, request, newEvents));
   }
 

@@ -23,6 +23,7 @@ import {
   type Source,
   type Team,
 } from '../../domain/model.js';
+import { ignoredFromJson } from '../ignoredRoutes.js';
 import { DESTINATION_KIND, REQUEST_KIND } from './kinds.js';
 
 export interface TeamRow {
@@ -96,6 +97,7 @@ export interface RequestRow {
   body_is_json: boolean;
   rejection_cause: string | null;
   event_ids: string;
+  ignored: string | null;
   created_at: number;
   kind: string;
   event_type: string | null;
@@ -225,6 +227,7 @@ export function toRequest(row: RequestRow): RequestRecord {
     eventIds: JSON.parse(row.event_ids) as string[],
     createdAt: row.created_at,
   };
+  if (row.ignored !== null) request.ignored = ignoredFromJson(row.ignored);
   if (row.kind !== REQUEST_KIND.event) return request;
   return { ...request, published: { eventId: row.external_id ?? row.id, eventType: row.event_type ?? '', origin: (row.origin ?? 'api') as EventOrigin } };
 }

@@ -36,6 +36,7 @@ import type {
   EventPage,
   IdempotencyClaim,
   IdempotencyWindows,
+  AcceptedRequest,
   NewEvent,
   NewPublishedEvent,
   NewTeam,
@@ -222,7 +223,7 @@ export class SqliteStore implements Store, OutboundStore {
   }
 
   // Ingest
-  acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<void> {
+  acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<AcceptedRequest> {
     return this.write((sql) => insertRequest(sql, request, newEvents));
   }
 

@@ -97,6 +97,73 @@ export function ingestTests(open: OpenStore): void {
       });
     });
 
+    test('a delayed event is SCHEDULED at its due time; ignored connections are kept on the request, across a reopen', async () => {
+      await withStore(open, async (store, harness) => {
+        const world = await newWorld(store);
+        const filtered = await addRoute(store, world);
+        const eventId = newId('event', T0);
+        const request: RequestRecord = { ...aRequest(world, T0, [eventId]), ignored: [{ connectionId: filtered.id, cause: 'FILTERED' }] };
+        const delayed = { id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' as const, dueAt: T0 + 60_000 };
+        await store.acceptRequest(request, [delayed]);
+        const check = async (s: Store) => {
+          assert.deepEqual(await s.getRequest(world.teamId, request.id), request);
+          const event = await mustGetEvent(s, world.teamId, eventId);
+          assert.equal(event.status, 'SCHEDULED');
+          assert.equal(event.nextAttemptAt, T0 + 60_000);
+          assert.equal(await s.nextDueAt(), T0 + 60_000);
+          assert.deepEqual(await s.claimDue({ now: T0 + 59_999, leaseMs: 30_000, limit: 10, inFlight: new Map(), defaultConcurrency: 10 }), []);
+        };
+        await check(store);
+        const plain = aRequest(world, T0 + 1, []);
+        await store.acceptRequest(plain, []);
+        assert.equal((await store.getRequest(world.teamId, plain.id))?.ignored, undefined, 'none ignored: the field is absent');
+        let current = store;
+        if (harness.reopen !== undefined) {
+          await store.close();
+          current = await harness.reopen();
+          await check(current);
+        }
+        const [claimed] = await current.claimDue({ now: T0 + 60_000, leaseMs: 30_000, limit: 10, inFlight: new Map(), defaultConcurrency: 10 });
+        assert.equal(claimed?.event.id, eventId);
+        assert.equal(claimed?.trigger, 'INITIAL');
+      });
+    });
+
+    test('deduplicate claims: a live key makes no event (ignored, DEDUPLICATED, with the original), an expired one does; across a reopen', async () => {
+      await withStore(open, async (store, harness) => {
+        const world = await newWorld(store);
+        const other = await addRoute(store, world);
+        const accept = (s: Store, at: number, key: string, connections = [world.connection]) => {
+          const events = connections.map((c) => ({ id: newId('event', at), connectionId: c.id, destinationId: c.destinationId, status: 'QUEUED' as const, dedup: { key, expiresAt: at + 10_000 } }));
+          const request = aRequest(world, at, events.map((e) => e.id));
+          return { request, events, accepted: s.acceptRequest(request, events) };
+        };
+        const first = accept(store, T0, 'k1', [world.connection, other]);
+        assert.deepEqual(await first.accepted, { eventIds: first.request.eventIds, ignored: [] });
+        const [originalId] = first.request.eventIds;
+        const repeat = accept(store, T0 + 9_999, 'k1');
+        assert.deepEqual(await repeat.accepted, { eventIds: [], ignored: [{ connectionId: world.connection.id, cause: 'DEDUPLICATED', duplicateOf: originalId }] });
+        const stored = await store.getRequest(world.teamId, repeat.request.id);
+        assert.deepEqual(stored?.eventIds, []);
+        assert.deepEqual(stored?.ignored, [{ connectionId: world.connection.id, cause: 'DEDUPLICATED', duplicateOf: originalId }]);
+        assert.equal(await store.getEvent(world.teamId, repeat.request.eventIds[0] ?? ''), null, 'no event was made');
+        assert.equal((await accept(store, T0 + 9_999, 'k2').accepted).eventIds.length, 1, 'another key is no repeat');
+
+        let current = store;
+        if (harness.reopen !== undefined) {
+          await store.close();
+          current = await harness.reopen();
+        }
+        assert.equal((await accept(current, T0 + 9_999, 'k1', [other]).accepted).ignored[0]?.cause, 'DEDUPLICATED', 'the key outlives a restart');
+        const later = accept(current, T0 + 10_000, 'k1');
+        assert.deepEqual((await later.accepted).eventIds, later.request.eventIds, 'an expired key is claimed again');
+        assert.equal((await accept(current, T0 + 10_001, 'k1').accepted).ignored[0]?.duplicateOf, later.request.eventIds[0]);
+        const racing = Array.from({ length: 20 }, (_, i) => accept(current, T0 + 30_000 + i, 'k3'));
+        const outcomes = await Promise.all(racing.map((r) => r.accepted));
+        assert.equal(outcomes.filter((o) => o.eventIds.length === 1).length, 1, 'of concurrent repeats, exactly one makes an event');
+      });
+    });
+
     test('the status is settled at commit from the connection as it is then, not as the caller last read it', async () => {
       await withStore(open, async (store) => {
         const world = await newWorld(store);
