@@ -191,6 +191,12 @@ export interface OutboundRecordEffects {
   onDisabled: NewPublishedEvent | null;
   /** Published if this record ends the delivery FAILED (retries exhausted, or a permanent failure). */
   onExhausted: NewPublishedEvent | null;
+  /**
+   * Called with the destination's consecutive failures as this record counts them (a failure of a destination
+   * not yet disabled); the alert it returns, if any, is published in the record's transaction. Before the
+   * destination is disabled, so the 100 % alert precedes `destination.disabled`.
+   */
+  alertAt?: (consecutiveFailures: number) => NewPublishedEvent | null;
 }
 
 /** A published event and the deliveries it fans out to, committed together. */

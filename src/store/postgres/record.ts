@@ -135,6 +135,8 @@ async function applyOutboundEffects(tx: Tx, result: AttemptResult, effects: Outb
     [attempt.destinationId],
   );
   if (counted === undefined || counted.disabled_at !== null) return;
+  const alert = effects.alertAt?.(counted.consecutive_failures) ?? null;
+  if (alert !== null) await insertPublished(tx, alert);
   if (effects.autoDisableAfter > 0 && counted.consecutive_failures >= effects.autoDisableAfter) {
     await lockRoutesExclusive(tx.db, [attempt.destinationId]);
     await setEventDestinationDisabled(tx, attempt.destinationId, true, now);

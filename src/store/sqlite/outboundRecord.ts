@@ -1,6 +1,6 @@
 /**
  * What recording an attempt of a delivery does to its event destination, in the record's transaction: count
- * consecutive failures (a success resets the count), disable the destination when the count reaches its limit
+ * consecutive failures (a success resets the count), raise the alert the count reaches (50/70/90/100 % of the limit), disable the destination when the count reaches its limit
  * (holding its pending deliveries), and publish the operator events the dispatcher prepared — `destination.disabled`
  * only if this record disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
  */
@@ -28,6 +28,8 @@ export function applyOutboundEffects(sql: Sql, result: AttemptResult, effects: O
     attempt.destinationId,
   );
   if (counted === undefined || counted.disabled_at !== null) return;
+  const alert = effects.alertAt?.(counted.consecutive_failures) ?? null;
+  if (alert !== null) insertPublished(sql, alert);
   if (effects.autoDisableAfter > 0 && counted.consecutive_failures >= effects.autoDisableAfter) {
     setEventDestinationDisabled(sql, attempt.destinationId, true, now);
     if (effects.onDisabled !== null) insertPublished(sql, effects.onDisabled);
