@@ -233,6 +233,8 @@ export interface EventDestinationPatch {
   /** Sealed credentials. */
   credentials?: string | null;
   subscription?: string[];
+  /** Its own attempt timeout in ms; null = back to the gateway default. */
+  timeoutMs?: number | null;
   /** true = inactive (pending deliveries held); false = active (held deliveries queued again, counter reset). */
   disabled?: boolean;
 }
