@@ -447,6 +447,11 @@ export interface Store {
    * with their events (deliveries) and attempts. Returns messages deleted.
    */
   purgeBefore(cutoff: number, batch: number): Promise<number>;
+  /**
+   * Deletes up to `batch` finished bulk retries (completed or cancelled) that finished before `cutoff`, oldest
+   * first; unfinished ones are never deleted (the runner still needs them). Returns jobs deleted.
+   */
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number>;
 }
 
 /**

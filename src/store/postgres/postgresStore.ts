@@ -374,4 +374,8 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
     return purgeIdempotencyKeys(this.db, cutoff, batch);
   }
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return bulkRetries.purgeBulkRetries(this.db, cutoff, batch);
+  }
 }

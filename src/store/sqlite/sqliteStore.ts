@@ -350,4 +350,7 @@ export class SqliteStore implements Store, OutboundStore {
   purgeIdempotencyKeys(cutoff: number, batch: number): Promise<number> {
     return this.write((sql) => purgeIdempotencyKeys(sql, cutoff, batch));
   }
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
+    return this.write((sql) => bulkRetries.purgeBulkRetries(sql, cutoff, batch));
+  }
 }
