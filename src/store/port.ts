@@ -239,6 +239,12 @@ export interface EventDestinationPatch {
   disabled?: boolean;
 }
 
+/** Sources and destinations by name: exactly, or containing a text (case-insensitive; the console's type-ahead). */
+export interface NameFilter {
+  name?: string;
+  nameContains?: string;
+}
+
 export interface EventDestinationFilter {
   type?: string[];
   status?: 'active' | 'inactive';
@@ -358,7 +364,7 @@ export interface Store {
   getSource(teamId: string, id: string): Promise<Source | null>;
   /** Ingest lookup, not scoped: the source id in the URL is the credential of the ingest endpoint. */
   getSourceForIngest(id: string): Promise<Source | null>;
-  listSources(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>>;
+  listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>>;
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null>;
   setSourceDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Source | null>;
   /** Deletes the source, its connections, and holds nothing: their pending events are cancelled. */
@@ -367,7 +373,7 @@ export interface Store {
   // Destinations
   createDestination(destination: Destination): Promise<void>;
   getDestination(teamId: string, id: string): Promise<Destination | null>;
-  listDestinations(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>>;
+  listDestinations(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>>;
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null>;
   /** Disabling holds the destination's pending events (HOLD); enabling queues them again with trigger UNPAUSE. */
   setDestinationDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Destination | null>;

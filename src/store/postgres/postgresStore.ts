@@ -39,6 +39,7 @@ import type {
   IdempotencyClaim,
   IdempotencyWindows,
   NewEvent,
+  NameFilter,
   NewPublishedEvent,
   NewTeam,
   OutboundRoute,
@@ -178,7 +179,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   getSourceForIngest(id: string): Promise<Source | null> {
     return sources.getSourceForIngest(this.db, id);
   }
-  listSources(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>> {
+  listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>> {
     return sources.listSources(this.db, teamId, page, filter);
   }
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null> {
@@ -198,7 +199,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   getDestination(teamId: string, id: string): Promise<Destination | null> {
     return destinations.getDestination(this.db, teamId, id);
   }
-  listDestinations(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>> {
+  listDestinations(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>> {
     return destinations.listDestinations(this.db, teamId, page, filter);
   }
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null> {
