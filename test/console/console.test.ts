@@ -310,6 +310,36 @@ if (missing !== null && IN_CI) {
       assert.ok(attempts.body.models.some((a) => a.trigger === 'BULK_RETRY'));
     });
 
+    test('the source filter is a type-ahead over the API: a source beyond the first 250 can be picked', async () => {
+      // 300 newer sources push "shop" past any first page of 250 (the API lists newest first).
+      for (let i = 0; i < 300; i++) assert.equal((await gw.api.post('/sources', { name: `filler-${i}` })).status, 201);
+      await page.goto(`${base}/console/events`);
+      const picker = page.getByRole('search', { name: 'Filter events' }).getByLabel('Source', { exact: true });
+      await picker.fill('sho');
+      await page.locator('datalist option[value="shop"]').waitFor({ state: 'attached' });
+      await picker.fill('filler-29');
+      await until(
+        () => page.locator('datalist option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
+        (names) => names.length === 11 && names.every((n) => n.startsWith('filler-29')),
+        5000,
+        'suggestions read from the API as the text changes',
+      );
+      await picker.fill('shop');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL(new RegExp(`source_id=${ids.source}`));
+      await page.getByText('2 events match').waitFor();
+      assert.equal(await picker.inputValue(), 'shop', 'the name is shown for the id in the URL');
+      await page.locator(`tr[data-event-id="${ids.delivered}"]`).getByRole('cell', { name: 'shop', exact: true }).waitFor();
+      await check('13-events-by-source');
+
+      await picker.fill('no-such-source');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByRole('alert').filter({ hasText: 'No source is named "no-such-source"' }).waitFor();
+      await picker.fill('');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL((url) => url.pathname.endsWith('/console/events') && !url.search.includes('source_id'));
+    });
+
     test('every other page renders, with labelled controls and keyboard-reachable buttons', async () => {
       await go('/overview', 'Overview');
       await page.getByText('Events in window').waitFor();
