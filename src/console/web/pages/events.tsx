@@ -1,9 +1,8 @@
 /**
  * Events (GET /events): filters (status, source and destination by type-ahead, time range, text in the body) kept
- * in the URL,
- * server-side pages of 50 with the API's cursors, and live updates: on the first page, every 2 s the page is read
- * again from its oldest row's time on (`created_after`), so new events appear at the top and statuses change in
- * place, while the API counts only that small range. "Retry all matching" starts a bulk retry of the filter.
+ * in the URL, server-side pages of 50 with the API's cursors, and live updates: on the first page, every 2 s the
+ * page is read again from its oldest row's time on (`created_after`), so new events appear at the top and
+ * statuses change in place, while the API counts only that small range. "Retry all matching" starts a bulk retry of the filter.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, EVENT_STATUSES, get, post, qs, type BulkRetry, type EventModel, type SeedList } from '../api';
