@@ -351,6 +351,18 @@ if (missing !== null && IN_CI) {
       await page.getByLabel('Signing secret (optional)').waitFor();
       assert.equal(await page.getByLabel('Signing secret (optional)').getAttribute('type'), 'password', 'sensitive fields are password inputs');
       await check('09-event-destination-new');
+      const form = page.getByRole('form', { name: 'New event destination' });
+      await form.getByLabel('Name', { exact: true }).fill('impatient-hook');
+      await form.getByLabel('URL', { exact: true }).fill(`${receiver.url}/v2`);
+      await form.getByLabel('Timeout (ms)').fill('1500');
+      await form.getByRole('button', { name: 'Create event destination' }).click();
+      const created = await until(
+        async () => (await gw.api.get<{ data: { name: string; timeout: number | null }[] }>('/v2/event-destinations')).body.data.find((d) => d.name === 'impatient-hook'),
+        (d) => d !== undefined,
+        5000,
+        'the event destination created from the form',
+      );
+      assert.equal(created?.timeout, 1500, 'its own timeout, from the form');
       await go('/published-events', 'Published events');
       await check('10-published-events');
       await go('/bulk-retries', 'Bulk retries');

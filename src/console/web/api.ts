@@ -257,6 +257,8 @@ export interface EventDestination {
   type: string;
   events: string[];
   status: 'active' | 'inactive';
+  /** Attempt timeout in ms; null = the gateway's default. */
+  timeout: number | null;
   created_at: string;
   updated_at: string;
   [typeKey: string]: unknown;
