@@ -9,22 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestGateway, type TestGateway } from '../support/inProcessGateway.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { until } from '../support/until.js';
 
 const LIMIT = 10;
 
 interface Alert {
   type: string;
   data: { id: string; consecutive_failures: number; auto_disable_after: number; percentage: number; will_disable: boolean; last_attempt: { response_status: number | null; event_type: string } };
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('consecutive-failure alerts', { timeout: 60_000 }, () => {
