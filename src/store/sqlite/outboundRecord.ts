@@ -1,8 +1,9 @@
 /**
  * What recording an attempt of a delivery does to its event destination, in the record's transaction: count
- * consecutive failures (a success resets the count), raise the alert the count reaches (50/70/90/100 % of the limit), disable the destination when the count reaches its limit
- * (holding its pending deliveries), and publish the operator events the dispatcher prepared — `destination.disabled`
- * only if this record disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
+ * consecutive failures (a success resets the count), publish the alert the dispatcher's `alertAt` makes of the
+ * count reached (50/70/90/100 % of the limit), disable the destination when the count reaches its limit (holding
+ * its pending deliveries), and publish the operator events the dispatcher prepared — `destination.disabled` only
+ * if this record disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
  */
 import type { AttemptResult, OutboundRecordEffects } from '../port.js';
 import { setEventDestinationDisabled } from './eventDestinations.js';
