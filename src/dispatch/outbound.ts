@@ -9,7 +9,9 @@
 import { decryptSecret, type SecretKeyring } from '../domain/secretBox.js';
 import { eventDestinationSecretBinding, type AttemptTrigger, type Destination, type EventRecord, type RequestRecord } from '../domain/model.js';
 import {
+  alertLevelReached,
   announcesExhaustion,
+  consecutiveFailureAlertData,
   deliveryExhaustedData,
   destinationDisabledData,
   destinationGoneData,
@@ -26,9 +28,9 @@ export interface OutboundDeliveryOptions {
   types: readonly DestinationType[];
   deps: DestinationTypeDeps;
   keyring: SecretKeyring;
-  /** Prepares operator events (destination.disabled, delivery.exhausted). */
+  /** Prepares operator events (destination.disabled, alert.consecutive_failure, delivery.exhausted). */
   publisher: EventPublisher;
-  /** Consecutive failed attempts that disable a destination; 0 = never. */
+  /** Consecutive failed attempts that disable a destination (alerts at 50/70/90/100 % of it); 0 = never. */
   autoDisableAfter: number;
   logger: DispatchLogger;
 }
@@ -106,11 +108,34 @@ export class OutboundDelivery {
     const { destination, event, request } = attempt;
     const at = result.attempt.updatedAt;
     try {
-      if (effects.autoDisableAfter > 0) {
-        const data = destinationDisabledData({ destination, consecutiveFailures: effects.autoDisableAfter, disabledAt: at });
-        effects.onDisabled = await this.options.publisher.prepare(destination.teamId, { type: OPERATOR_EVENT_TYPES.destinationDisabled, data }, 'sluice', destination.id);
-      }
       const published = request.published;
+      const limit = effects.autoDisableAfter;
+      if (limit > 0) {
+        // Neither event is ever delivered to the destination it is about: it would only fail again.
+        const prepare = await this.options.publisher.preparer(destination.teamId, 'sluice', destination.id);
+        const data = destinationDisabledData({ destination, consecutiveFailures: limit, disabledAt: at });
+        effects.onDisabled = prepare({ type: OPERATOR_EVENT_TYPES.destinationDisabled, data });
+        const lastAttempt = {
+          deliveryId: event.id,
+          eventId: published?.eventId ?? null,
+          eventType: published?.eventType ?? null,
+          responseStatus: result.attempt.responseStatus,
+          errorCode: result.attempt.errorCode,
+          failedAt: at,
+        };
+        effects.alertAt = (consecutiveFailures) => {
+          const level = alertLevelReached(consecutiveFailures, limit);
+          if (level === null) return null;
+          try {
+            const alert = consecutiveFailureAlertData({ destination, consecutiveFailures, limit, level, lastAttempt });
+            return prepare({ type: OPERATOR_EVENT_TYPES.consecutiveFailureAlert, data: alert });
+          } catch (error) {
+            // Runs inside the record's transaction: throwing would lose the attempt, not just the alert.
+            this.options.logger.error({ err: error, destinationId: destination.id }, 'Could not prepare the alert; the attempt is recorded without it');
+            return null;
+          }
+        };
+      }
       if (attempt.trigger !== 'MANUAL' && result.nextAttemptAt === null && published !== undefined && announcesExhaustion(published.origin)) {
         const data = deliveryExhaustedData({
           delivery: event,

@@ -127,7 +127,8 @@ export interface Destination {
   type: string;
   /**
    * The HTTP forwarding config of the inbound face. An event destination has none of its own: it carries
-   * EVENT_DESTINATION_ENGINE_CONFIG (gateway timeout, gateway concurrency), and its type's config is `outbound.config`.
+   * EVENT_DESTINATION_ENGINE_CONFIG (gateway concurrency; gateway timeout unless it set its own, see
+   * eventDestinationEngineConfig), and its type's config is `outbound.config`.
    */
   config: HttpDestinationConfig;
   disabledAt: number | null;
@@ -160,6 +161,16 @@ export const EVENT_DESTINATION_ENGINE_CONFIG: HttpDestinationConfig = Object.fre
   rate_limit: null,
   rate_limit_period: null,
 });
+
+/** The engine config of an event destination: the gateway's defaults, except its own timeout when it set one. */
+export function eventDestinationEngineConfig(timeoutMs: number | null): HttpDestinationConfig {
+  return timeoutMs === null ? EVENT_DESTINATION_ENGINE_CONFIG : { ...EVENT_DESTINATION_ENGINE_CONFIG, timeout: timeoutMs };
+}
+
+/** The timeout an event destination set (null: the gateway default), as its engine config carries it. */
+export function eventDestinationTimeout(destination: Pick<Destination, 'config'>): number | null {
+  return destination.config.timeout > 0 ? destination.config.timeout : null;
+}
 
 /** What an event destination's sealed credentials are bound to: a copy on another row or team fails to open. */
 export function eventDestinationSecretBinding(teamId: string, destinationId: string): SecretBinding {

@@ -27,13 +27,23 @@ export class EventPublisher {
 
   /** The event and its deliveries, matched now; `exclude` never receives it (an operator event's subject). */
   async prepare(teamId: string, input: EventInput, origin: EventOrigin, exclude?: string): Promise<NewPublishedEvent> {
-    const now = this.now();
-    const event = newPublishedEvent(teamId, input, origin, now);
-    const routes = await this.options.routes.routes(teamId);
-    const deliveries = routes
-      .filter((route) => route.destinationId !== exclude && route.subscription.matches(input.type))
-      .map((route) => ({ id: newId('delivery', now), connectionId: route.connectionId, destinationId: route.destinationId }));
-    return { event, deliveries };
+    return (await this.preparer(teamId, origin, exclude))(input);
+  }
+
+  /**
+   * A synchronous `prepare` over the team's routes as they are now: for an event whose content is only known
+   * later, inside the store's transaction (an alert carrying the failure count the record reaches).
+   */
+  async preparer(teamId: string, origin: EventOrigin, exclude?: string): Promise<(input: EventInput) => NewPublishedEvent> {
+    const routes = (await this.options.routes.routes(teamId)).filter((route) => route.destinationId !== exclude);
+    return (input) => {
+      const now = this.now();
+      const event = newPublishedEvent(teamId, input, origin, now);
+      const deliveries = routes
+        .filter((route) => route.subscription.matches(input.type))
+        .map((route) => ({ id: newId('delivery', now), connectionId: route.connectionId, destinationId: route.destinationId }));
+      return { event, deliveries };
+    };
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Retention: deletes messages (inbound requests and published events, with their events/deliveries and attempts)
- * older than the retention window, and /v2 Idempotency-Key records older than their 24 h, in small batches with a
- * yield between them, so a large purge never holds the database for long and never stalls ingest. On PostgreSQL
+ * older than the retention window, finished bulk retries that finished before it, and /v2 Idempotency-Key records
+ * older than their 24 h, in small batches with a yield between them, so a large purge never holds the database for
+ * long and never stalls ingest. On PostgreSQL
  * it also keeps the time partitions: made ahead, dropped whole once past the window.
  */
 import type { OutboundStore, PartitionMaintenance, Store, TimePartitionedStore } from '../store/port.js';
@@ -11,7 +12,7 @@ const DAY_MS = 86_400_000;
 /** Idempotency-Key answers are replayed for this long (FACTS.md: 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
 
-type RetentionStore = Pick<Store, 'purgeBefore'> & Partial<Pick<OutboundStore, 'purgeIdempotencyKeys'>> & Partial<TimePartitionedStore>;
+type RetentionStore = Pick<Store, 'purgeBefore' | 'purgeBulkRetries'> & Partial<Pick<OutboundStore, 'purgeIdempotencyKeys'>> & Partial<TimePartitionedStore>;
 
 export interface RetentionOptions {
   retentionDays: number;
@@ -48,6 +49,8 @@ export async function purgeExpired(
     if (done.created.length > 0 || done.dropped.length > 0) onPartitions(done);
   }
   const deleted = await inBatches(() => store.purgeBefore(cutoff, options.batch), options.batch);
+  // A finished bulk retry is kept as long as the events it retried: the window counts from when it finished.
+  await inBatches(() => store.purgeBulkRetries(cutoff, options.batch), options.batch);
   const purgeKeys = store.purgeIdempotencyKeys?.bind(store);
   if (purgeKeys !== undefined) await inBatches(() => purgeKeys(now - IDEMPOTENCY_RETENTION_MS, options.batch), options.batch);
   return deleted;

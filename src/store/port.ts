@@ -206,6 +206,12 @@ export interface OutboundRecordEffects {
   onDisabled: NewPublishedEvent | null;
   /** Published if this record ends the delivery FAILED (retries exhausted, or a permanent failure). */
   onExhausted: NewPublishedEvent | null;
+  /**
+   * Called with the destination's consecutive failures as this record counts them (a failure of a destination
+   * not yet disabled); the alert it returns, if any, is published in the record's transaction. Before the
+   * destination is disabled, so the 100 % alert precedes `destination.disabled`.
+   */
+  alertAt?: (consecutiveFailures: number) => NewPublishedEvent | null;
 }
 
 /** A published event and the deliveries it fans out to, committed together. */
@@ -242,8 +248,16 @@ export interface EventDestinationPatch {
   /** Sealed credentials. */
   credentials?: string | null;
   subscription?: string[];
+  /** Its own attempt timeout in ms; null = back to the gateway default. */
+  timeoutMs?: number | null;
   /** true = inactive (pending deliveries held); false = active (held deliveries queued again, counter reset). */
   disabled?: boolean;
+}
+
+/** Sources and destinations by name: exactly, or containing a text (case-insensitive; the console's type-ahead). */
+export interface NameFilter {
+  name?: string;
+  nameContains?: string;
 }
 
 export interface EventDestinationFilter {
@@ -365,7 +379,7 @@ export interface Store {
   getSource(teamId: string, id: string): Promise<Source | null>;
   /** Ingest lookup, not scoped: the source id in the URL is the credential of the ingest endpoint. */
   getSourceForIngest(id: string): Promise<Source | null>;
-  listSources(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>>;
+  listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>>;
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null>;
   setSourceDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Source | null>;
   /** Deletes the source, its connections, and holds nothing: their pending events are cancelled. */
@@ -374,7 +388,7 @@ export interface Store {
   // Destinations
   createDestination(destination: Destination): Promise<void>;
   getDestination(teamId: string, id: string): Promise<Destination | null>;
-  listDestinations(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>>;
+  listDestinations(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>>;
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null>;
   /** Disabling holds the destination's pending events (HOLD); enabling queues them again with trigger UNPAUSE. */
   setDestinationDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Destination | null>;
@@ -454,6 +468,11 @@ export interface Store {
    * with their events (deliveries) and attempts. Returns messages deleted.
    */
   purgeBefore(cutoff: number, batch: number): Promise<number>;
+  /**
+   * Deletes up to `batch` finished bulk retries (completed or cancelled) that finished before `cutoff`, oldest
+   * first; unfinished ones are never deleted (the runner still needs them). Returns jobs deleted.
+   */
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number>;
 }
 
 /**

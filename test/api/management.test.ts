@@ -95,6 +95,17 @@ describe('management API', () => {
     const byName = await own.call('GET', '/sources?name=s3');
     assert.equal(byName.json.count, 1);
     assert.equal(byName.json.models[0].id, ids[3]);
+    await own.call('POST', '/sources', { body: { name: 'S-Shop' } });
+    const containing = await own.call('GET', '/sources?name_contains=S&limit=100');
+    assert.equal(containing.status, 200);
+    assert.deepEqual(containing.json.models.map((m: { name: string }) => m.name).sort(), ['S-Shop', 's0', 's1', 's2', 's3', 's4'], 'case-insensitive');
+    assert.deepEqual((await own.call('GET', '/sources?name_contains=hop')).json.models.map((m: { name: string }) => m.name), ['S-Shop']);
+    const empty = await own.call('GET', '/sources?name_contains=');
+    assert.equal(empty.status, 422);
+    assert.equal(empty.json.code, 'VALIDATION_ERROR');
+    await own.call('DELETE', `/sources/${(await own.call('GET', '/sources?name=S-Shop')).json.models[0].id}`);
+    await own.call('POST', '/destinations', { body: { name: 'Shop-Hooks', config: { url: 'https://example.com/h' } } });
+    assert.deepEqual((await own.call('GET', '/destinations?name_contains=SHOP')).json.models.map((m: { name: string }) => m.name), ['Shop-Hooks']);
 
     const first = await own.call('GET', '/sources?limit=2');
     assert.equal(first.status, 200);

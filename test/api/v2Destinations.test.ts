@@ -54,7 +54,8 @@ describe('/v2/event-destinations', () => {
     });
     assert.equal(created.status, 201, created.text);
     const d = created.json;
-    assert.deepEqual(Object.keys(d).sort(), ['created_at', 'events', 'id', 'name', 'object', 'status', 'type', 'updated_at', 'webhook']);
+    assert.deepEqual(Object.keys(d).sort(), ['created_at', 'events', 'id', 'name', 'object', 'status', 'timeout', 'type', 'updated_at', 'webhook']);
+    assert.equal(d.timeout, null, 'the gateway default unless set');
     assert.match(d.id, /^evtd_[0-9a-z]{16}$/);
     assert.equal(d.object, 'event_destination');
     assert.equal(d.name, 'Production Webhook');
@@ -99,6 +100,10 @@ describe('/v2/event-destinations', () => {
       [{ ...valid, webhook: { ...HOOK, custom_headers: { 'webhook-signature': 'forged' } } }, 'webhook.custom_headers.webhook-signature'],
       [{ ...valid, webhook: 'https://example.com' }, 'webhook'],
       [{ ...valid, status: 'paused' }, 'status'],
+      [{ ...valid, timeout: 99 }, 'timeout'],
+      [{ ...valid, timeout: 300_001 }, 'timeout'],
+      [{ ...valid, timeout: 1.5 }, 'timeout'],
+      [{ ...valid, timeout: '5000' }, 'timeout'],
       [{ ...valid, colour: 'blue' }, 'colour'],
     ];
     for (const [body, field] of cases) {
@@ -167,6 +172,20 @@ describe('/v2/event-destinations', () => {
     assert.equal(v2Error(await call('PATCH', path, { webhook: { url: 'nope' } }), 422, 'validation_error')[0]?.field, 'webhook.url');
     assert.equal(v2Error(await call('PATCH', path, { webhook: { secret: 'whsec_short' } }), 422, 'validation_error')[0]?.field, 'webhook.secret');
     v2Error(await call('PATCH', `/v2/event-destinations/${newId('eventDestination')}`, { name: 'ghost' }), 404, 'not_found');
+  });
+
+  test('timeout: set at create, changed and reset to the default (null) by PATCH, validated on PATCH too', async () => {
+    const created = await call('POST', '/v2/event-destinations', { name: 'quick', type: 'webhook', webhook: HOOK, events: ['*'], timeout: 1500 });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.timeout, 1500);
+    const id = created.json.id;
+    assert.equal((await call('GET', `/v2/event-destinations/${id}`)).json.timeout, 1500);
+    assert.equal((await call('PATCH', `/v2/event-destinations/${id}`, { name: 'renamed' })).json.timeout, 1500, 'kept when not sent');
+    assert.equal((await call('PATCH', `/v2/event-destinations/${id}`, { timeout: 30_000 })).json.timeout, 30_000);
+    const errors = v2Error(await call('PATCH', `/v2/event-destinations/${id}`, { timeout: 0 }), 422, 'validation_error');
+    assert.ok(errors.some((e) => e.field === 'timeout' && /100 to 300000/.test(e.message)), JSON.stringify(errors));
+    assert.equal((await call('PATCH', `/v2/event-destinations/${id}`, { timeout: null })).json.timeout, null);
+    assert.equal((await call('GET', `/v2/event-destinations/${id}`)).json.timeout, null);
   });
 
   test('list: filters by type and status, pages with cursor', async () => {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -141,6 +142,56 @@ if (missing !== null && IN_CI) {
       await check('03-sources');
     });
 
+    test('a source with verification (HMAC) and a rate limit; an edit keeps the unseen secret; both can be removed', async () => {
+      interface SourceModel { id: string; name: string; url: string; config: { auth_type: string | null; auth: Record<string, string> | null; rate_limit: number | null; rate_limit_period: string | null } }
+      const stored = async () => (await gw.api.get<{ models: SourceModel[] }>('/sources')).body.models.find((s) => s.name === 'signed');
+      // The "New source" form is still open from the test before.
+      const form = page.getByRole('form', { name: 'New source' });
+      if (!(await form.isVisible())) await openCreate('New source');
+      await form.getByLabel('Name', { exact: true }).fill('signed');
+      await form.getByLabel('Verify requests with').selectOption({ label: 'HMAC signature' });
+      await form.getByLabel('Signature header').fill('x-signature');
+      await form.getByLabel('Algorithm').selectOption('sha256');
+      await form.getByLabel('Encoding').selectOption('base64');
+      await form.getByLabel('Signing secret', { exact: true }).fill('top-secret-1');
+      await form.getByLabel('Requests per period').fill('100');
+      await form.getByLabel('Period', { exact: true }).selectOption('minute');
+      await check('03b-source-verification');
+      await form.getByRole('button', { name: 'Create source' }).click();
+      await page.getByRole('row').filter({ hasText: 'signed' }).waitFor();
+      const created = await stored();
+      assert.ok(created !== undefined);
+      assert.equal(created.config.auth_type, 'HMAC');
+      assert.deepEqual({ ...created.config.auth, secret: undefined }, { algorithm: 'sha256', encoding: 'base64', header_key: 'x-signature', secret: undefined });
+      assert.notEqual(created.config.auth?.secret, 'top-secret-1', 'the secret is answered masked');
+      assert.deepEqual([created.config.rate_limit, created.config.rate_limit_period], [100, 'minute']);
+      assert.equal(await page.getByRole('form', { name: 'New source' }).getByLabel('Verify requests with').inputValue(), '', 'a fresh form after creating');
+
+      // Edit: a new header name, the secret field left empty; the stored secret still verifies.
+      await page.getByRole('link', { name: 'signed', exact: true }).click();
+      const edit = page.getByRole('form', { name: 'Edit source' });
+      assert.equal(await edit.getByLabel('Verify requests with').inputValue(), 'HMAC');
+      assert.equal(await edit.getByLabel('Signing secret', { exact: true }).inputValue(), '', 'never shown again');
+      await edit.getByLabel('Signature header').fill('x-sig-2');
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await until(stored, (s) => s?.config.auth?.header_key === 'x-sig-2', 5000, 'the new header name');
+      const body = '{"hello":"signed"}';
+      const signature = createHmac('sha256', 'top-secret-1').update(body).digest('base64');
+      const unsigned = await fetch(created.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(unsigned.status, 403, 'verification is on');
+      const signed = await fetch(created.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sig-2': signature }, body });
+      assert.notEqual(signed.status, 403, 'the secret kept across the edit still verifies');
+
+      // Remove both: verification None, rate limit emptied.
+      await edit.getByLabel('Verify requests with').selectOption({ label: 'None' });
+      assert.equal(await edit.getByLabel('Signing secret', { exact: true }).count(), 0, 'the type\'s fields go with it');
+      await edit.getByLabel('Requests per period').fill('');
+      await edit.getByRole('button', { name: 'Save' }).click();
+      const cleared = await until(stored, (s) => s?.config.auth_type === null, 5000, 'verification removed');
+      assert.deepEqual([cleared?.config.auth, cleared?.config.rate_limit, cleared?.config.rate_limit_period], [null, null, null]);
+      await go('/sources', 'Sources');
+    });
+
     test('creates a destination and a connection', async () => {
       await go('/destinations', 'Destinations');
       await openCreate('New destination');
@@ -259,6 +310,36 @@ if (missing !== null && IN_CI) {
       assert.ok(attempts.body.models.some((a) => a.trigger === 'BULK_RETRY'));
     });
 
+    test('the source filter is a type-ahead over the API: a source beyond the first 250 can be picked', async () => {
+      // 300 newer sources push "shop" past any first page of 250 (the API lists newest first).
+      for (let i = 0; i < 300; i++) assert.equal((await gw.api.post('/sources', { name: `filler-${i}` })).status, 201);
+      await page.goto(`${base}/console/events`);
+      const picker = page.getByRole('search', { name: 'Filter events' }).getByLabel('Source', { exact: true });
+      await picker.fill('sho');
+      await page.locator('datalist option[value="shop"]').waitFor({ state: 'attached' });
+      await picker.fill('filler-29');
+      await until(
+        () => page.locator('datalist option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
+        (names) => names.length === 11 && names.every((n) => n.startsWith('filler-29')),
+        5000,
+        'suggestions read from the API as the text changes',
+      );
+      await picker.fill('shop');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL(new RegExp(`source_id=${ids.source}`));
+      await page.getByText('2 events match').waitFor();
+      assert.equal(await picker.inputValue(), 'shop', 'the name is shown for the id in the URL');
+      await page.locator(`tr[data-event-id="${ids.delivered}"]`).getByRole('cell', { name: 'shop', exact: true }).waitFor();
+      await check('13-events-by-source');
+
+      await picker.fill('no-such-source');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByRole('alert').filter({ hasText: 'No source is named "no-such-source"' }).waitFor();
+      await picker.fill('');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.waitForURL((url) => url.pathname.endsWith('/console/events') && !url.search.includes('source_id'));
+    });
+
     test('every other page renders, with labelled controls and keyboard-reachable buttons', async () => {
       await go('/overview', 'Overview');
       await page.getByText('Events in window').waitFor();
@@ -270,6 +351,18 @@ if (missing !== null && IN_CI) {
       await page.getByLabel('Signing secret (optional)').waitFor();
       assert.equal(await page.getByLabel('Signing secret (optional)').getAttribute('type'), 'password', 'sensitive fields are password inputs');
       await check('09-event-destination-new');
+      const form = page.getByRole('form', { name: 'New event destination' });
+      await form.getByLabel('Name', { exact: true }).fill('impatient-hook');
+      await form.getByLabel('URL', { exact: true }).fill(`${receiver.url}/v2`);
+      await form.getByLabel('Timeout (ms)').fill('1500');
+      await form.getByRole('button', { name: 'Create event destination' }).click();
+      const created = await until(
+        async () => (await gw.api.get<{ data: { name: string; timeout: number | null }[] }>('/v2/event-destinations')).body.data.find((d) => d.name === 'impatient-hook'),
+        (d) => d !== undefined,
+        5000,
+        'the event destination created from the form',
+      );
+      assert.equal(created?.timeout, 1500, 'its own timeout, from the form');
       await go('/published-events', 'Published events');
       await check('10-published-events');
       await go('/bulk-retries', 'Bulk retries');

@@ -162,6 +162,26 @@ describe('outbound delivery end to end', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test("a destination's own timeout applies to its attempts (the gateway default is 5 s)", async () => {
+    const api = await team();
+    const slow = await receiver();
+    let calls = 0;
+    slow.answerWith(() => (++calls === 1 ? { status: 200, delayMs: 3000 } : { status: 200 }));
+    const created = await api.post<Destination & { timeout: number | null }>('/v2/event-destinations', {
+      name: 'impatient',
+      type: 'webhook',
+      events: ['*'],
+      timeout: 300,
+      webhook: { url: slow.url },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.timeout, 300);
+    await api.post('/v2/events', { type: 'order.created', data: {} });
+    const [delivery] = await until(() => deliveries(api, created.body.id), (list) => list[0]?.status === 'success', 10_000, 'delivered on the retry');
+    const attempts = (delivery?.attempts ?? []) as (Delivery['attempts'][number] & { error_code: string | null })[];
+    assert.deepEqual(attempts.map((a) => [a.status, a.error_code]), [['failure', 'TIMEOUT'], ['success', null]], 'the first attempt gave up after 300 ms, not 5 s');
+  });
+
   test('exhausted retries end the delivery in failure and publish delivery.exhausted; a manual retry can still deliver it', async () => {
     const api = await team();
     const failing = await receiver();

@@ -1,6 +1,7 @@
 /**
  * Retention: requests (with their events and attempts) older than the window are purged in batches; newer ones
- * stay. Runs on a real SQLite file.
+ * stay; so are finished bulk retries. Runs on a real SQLite file (the store conformance suite checks
+ * purgeBulkRetries on PostgreSQL as well).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,5 +92,21 @@ describe('retention', () => {
     const live = { expiredBefore: now - DAY, abandonedBefore: now - DAY };
     assert.deepEqual(await store.claimIdempotencyKey(teamId, 'today', 'f', now, live), { state: 'in_progress' }, 'kept');
     assert.deepEqual(await store.claimIdempotencyKey(teamId, 'yesterday', 'g', now, { expiredBefore: 0, abandonedBefore: 0 }), { state: 'new' }, 'purged');
+  });
+
+  test('purges finished bulk retries that finished before the window; keeps newer and unfinished ones', async () => {
+    const job = (createdAt: number, over: { completedAt?: number; cancelledAt?: number } = {}) => ({
+      id: newId('bulkRetry', createdAt), teamId, query: { status: ['FAILED'] }, filter: {}, cursor: null, estimatedCount: 0,
+      processedCount: 0, retriedCount: 0, skippedCount: 0, cancelledAt: over.cancelledAt ?? null, completedAt: over.completedAt ?? null,
+      createdAt, updatedAt: createdAt,
+    });
+    const old = [job(now - 40 * DAY, { completedAt: now - 39 * DAY }), job(now - 40 * DAY + 1, { cancelledAt: now - 35 * DAY }), job(now - 33 * DAY, { completedAt: now - 31 * DAY })];
+    const recent = job(now - 40 * DAY + 2, { completedAt: now - 10 * DAY });
+    const unfinished = job(now - 45 * DAY);
+    for (const j of [...old, recent, unfinished]) await store.createBulkRetry(j);
+    await purgeExpired(store, { retentionDays: 30, intervalMs: 60_000, batch: 2 }, now);
+    for (const j of old) assert.equal(await store.getBulkRetry(teamId, j.id), null, 'finished more than 30 days ago: purged');
+    assert.ok(await store.getBulkRetry(teamId, recent.id), 'finished 10 days ago: kept, however old its creation');
+    assert.ok(await store.getBulkRetry(teamId, unfinished.id), 'unfinished: kept');
   });
 });

@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
 import { CLAIM_DESTINATION_SQL, CLAIM_HEADS_SQL, NEXT_DUE_SQL } from '../../src/store/sqlite/claim.js';
+import type { EventFilter } from '../../src/store/port.js';
+import { eventWhere } from '../../src/store/sqlite/events.js';
 import { idOfKind } from '../../src/store/sqlite/kinds.js';
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js';
 import { openSqliteStore, StoreLockedError, type SqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { Sql } from '../../src/store/sqlite/sql.js';
 import { GroupWriter } from '../../src/store/sqlite/writer.js';
 import { storeConformance } from './conformance.js';
 import { aRequest, newWorld, type StoreHarness, T0 } from './fixtures.js';
@@ -141,12 +144,38 @@ describe('sqlite store specifics', () => {
     try {
       const plan = (sql: string): string => h.store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join(' | ');
       const deliveries = plan(`SELECT * FROM events WHERE destination_id = 'evtd_x' AND ${idOfKind('delivery')} AND team_id = 'tm_x' ORDER BY id DESC LIMIT 21`);
-      assert.match(deliveries, /^SEARCH events USING INDEX events_deliveries \(destination_id=\? AND id>\? AND id<\?\)$/);
+      assert.match(deliveries, /^SEARCH events USING INDEX events_destination_id \(destination_id=\? AND id>\? AND id<\?\)$/);
       const inbound = plan(`SELECT * FROM events WHERE team_id = 'tm_x' AND ${idOfKind('event')} ORDER BY id DESC LIMIT 101`);
       assert.match(inbound, /^SEARCH events USING INDEX events_team \(team_id=\? AND id>\? AND id<\?\)$/);
       const published = plan(`SELECT * FROM requests WHERE team_id = 'tm_x' AND ${idOfKind('publishedEvent')} AND kind = 'event' ORDER BY id DESC LIMIT 21`);
       assert.match(published, /^SEARCH requests USING INDEX requests_team \(team_id=\? AND id>\? AND id<\?\)$/);
       assert.match(plan(`SELECT * FROM requests WHERE team_id = 'tm_x' AND external_id = 'x' AND kind = 'event'`), /USING INDEX requests_external_id/);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('GET /events?destination_id= walks that destination\'s events in id order (events_destination_id), with or without other filters', async () => {
+    const h = await openTemp();
+    try {
+      const sql = new Sql(h.store.database);
+      const plan = (filter: EventFilter): string => {
+        // The list's own conditions (eventWhere), ordered and limited as listPage does.
+        const { where, params } = eventWhere(sql, 'tm_x', filter);
+        const query = `EXPLAIN QUERY PLAN SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT 101`;
+        return h.store.database.prepare(query).all(...params).map((row) => (row as { detail: string }).detail).join(' | ');
+      };
+      const byDestination = /^SEARCH events USING INDEX events_destination_id \(destination_id=\? AND id>\? AND id<\?\)/;
+      assert.match(plan({ destinationId: 'des_x' }), byDestination);
+      assert.match(plan({ destinationId: 'des_x', status: ['FAILED'] }), byDestination);
+      assert.match(plan({ destinationId: 'des_x', createdAfter: T0 }), byDestination);
+      for (const filter of [{ destinationId: 'des_x' }, { destinationId: 'des_x', createdAfter: T0 }]) {
+        assert.doesNotMatch(plan(filter), /TEMP B-TREE/, 'no sort: the index gives id order');
+      }
+      // total_count walks the same range (reading each row for its team_id).
+      const { where, params } = eventWhere(sql, 'tm_x', { destinationId: 'des_x' });
+      const count = h.store.database.prepare(`EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE ${where.join(' AND ')}`).all(...params);
+      assert.match((count[0] as { detail: string }).detail, byDestination);
     } finally {
       await h.cleanup();
     }

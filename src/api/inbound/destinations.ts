@@ -13,7 +13,7 @@ import { managementList, managementPageQuery, ManagementListResponse } from '../
 import { checkId, found, TEAM_SECURITY } from '../routeHelpers.js';
 import { COMMON_ERRORS, DeletedResponse, IdParams } from '../schemaHelpers.js';
 import { renderDestination } from './render.js';
-import { CreateDestinationBody, DestinationModel, DestinationsQuery, UpdateDestinationBody } from './schemas.js';
+import { CreateDestinationBody, DestinationModel, nameFilter, DestinationsQuery, UpdateDestinationBody } from './schemas.js';
 
 const tags = ['Destinations'];
 
@@ -65,7 +65,7 @@ export function destinationRoutes(app: FastifyInstance, { store, config, engine 
     },
     async (request) => {
       const page = managementPageQuery('destination', request.query);
-      const filter = request.query.name === undefined ? {} : { name: request.query.name };
+      const filter = nameFilter(request.query);
       return managementList(await store.listDestinations(request.teamId, page, filter), page, renderDestination);
     },
   );

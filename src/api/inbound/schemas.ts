@@ -11,6 +11,7 @@ import { HTTP_METHODS } from '../../domain/model.js';
 import { RATE_LIMIT_PERIODS } from '../../domain/rateLimit.js';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, SOURCE_AUTH_TYPES } from '../../domain/sourceAuth.js';
 import { managementListQueryProperties, MultiValue, seedListQueryProperties, seedPageQueryProperties } from '../pagination.js';
+import type { NameFilter } from '../../store/port.js';
 import { IsoTime, Literals, Nullable, NullableIsoTime } from '../schemaHelpers.js';
 
 export const NAME_PATTERN = '^[A-Za-z0-9_-]+$';
@@ -128,10 +129,29 @@ export const SourceModel = Type.Object({
 });
 
 export const SourcesQuery = Type.Object(
-  { ...managementListQueryProperties, name: Type.Optional(Type.String({ description: 'Exact name' })) },
+  {
+    ...managementListQueryProperties,
+    name: Type.Optional(Type.String({ description: 'Exact name' })),
+    name_contains: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 155,
+        description: 'Names containing this text, case-insensitively (for type-ahead pickers)',
+        'x-error-message': 'must be 1 to 155 characters',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type SourcesQuery = Static<typeof SourcesQuery>;
+
+/** The store's name filter from a sources or destinations list query. */
+export function nameFilter(query: SourcesQuery): NameFilter {
+  return {
+    ...(query.name === undefined ? {} : { name: query.name }),
+    ...(query.name_contains === undefined ? {} : { nameContains: query.name_contains }),
+  };
+}
 
 // ---------------------------------------------------------------- destinations
 

@@ -11,7 +11,7 @@ import { managementList, managementPageQuery, ManagementListResponse } from '../
 import { checkId, found, TEAM_SECURITY } from '../routeHelpers.js';
 import { COMMON_ERRORS, DeletedResponse, IdParams } from '../schemaHelpers.js';
 import { renderSource } from './render.js';
-import { CreateSourceBody, SourceModel, SourcesQuery, UpdateSourceBody } from './schemas.js';
+import { CreateSourceBody, SourceModel, nameFilter, SourcesQuery, UpdateSourceBody } from './schemas.js';
 import { resolveSourceConfig } from './sourceConfig.js';
 
 const tags = ['Sources'];
@@ -65,7 +65,7 @@ export function sourceRoutes(app: FastifyInstance, { store, config, keyring }: A
     },
     async (request) => {
       const page = managementPageQuery('source', request.query);
-      const filter = request.query.name === undefined ? {} : { name: request.query.name };
+      const filter = nameFilter(request.query);
       return managementList(await store.listSources(request.teamId, page, filter), page, render);
     },
   );

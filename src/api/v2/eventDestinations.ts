@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { EVENT_DESTINATION_ENGINE_CONFIG, type Destination } from '../../domain/model.js';
+import { eventDestinationEngineConfig, type Destination } from '../../domain/model.js';
 import type { EventDestinationFilter, EventDestinationPatch } from '../../store/port.js';
 import { splitMulti } from '../pagination.js';
 import { checkId, found } from '../routeHelpers.js';
@@ -44,7 +44,7 @@ export function v2EventDestinationRoutes(app: FastifyInstance, deps: V2Deps): vo
       schema: {
         summary: 'Create an event destination',
         description:
-          'Body: name, type (GET /v2/destination-types), events (["*"], exact types, or "prefix.*"), optional status, and an object named after the type with its config and credential fields. ' +
+          'Body: name, type (GET /v2/destination-types), events (["*"], exact types, or "prefix.*"), optional status, optional timeout (ms, every type), and an object named after the type with its config and credential fields. ' +
           'Credentials are encrypted at rest and answered masked.',
         tags,
         security: V2_SECURITY,
@@ -63,7 +63,7 @@ export function v2EventDestinationRoutes(app: FastifyInstance, deps: V2Deps): vo
         name: body.name ?? '',
         description: null,
         type: parsed.type.type,
-        config: EVENT_DESTINATION_ENGINE_CONFIG,
+        config: eventDestinationEngineConfig(body.timeout ?? null),
         disabledAt: body.status === 'inactive' ? now : null,
         createdAt: now,
         updatedAt: now,
@@ -139,6 +139,7 @@ export function v2EventDestinationRoutes(app: FastifyInstance, deps: V2Deps): vo
       if (parsed.config !== undefined) patch.config = parsed.config;
       if (parsed.credentials !== undefined) patch.credentials = sealCredentials(keyring, teamId, current.id, parsed.credentials);
       if (body.status !== undefined) patch.disabled = body.status === 'inactive';
+      if (body.timeout !== undefined) patch.timeoutMs = body.timeout;
       const updated = found(await store.updateEventDestination(teamId, current.id, patch, now), 'event destination', current.id);
       routes.invalidate(teamId);
       const changed =

@@ -3,7 +3,7 @@
  * folded into Deck's three: SUCCESSFUL → success; FAILED and CANCELLED → failure; QUEUED, SCHEDULED and HOLD
  * (its destination inactive) → pending. Credentials are shown masked by their type, never in full.
  */
-import type { AttemptRecord, DeliveryView, Destination, EventStatus } from '../../domain/model.js';
+import { eventDestinationTimeout, type AttemptRecord, type DeliveryView, type Destination, type EventStatus } from '../../domain/model.js';
 import type { DestinationType } from '../../destinations/types.js';
 import { iso, isoOrNull } from '../inbound/render.js';
 
@@ -87,6 +87,7 @@ export function renderEventDestination(destination: Destination, type: Destinati
     type: destination.type,
     events: fields?.subscription ?? [],
     status: destination.disabledAt === null ? 'active' : 'inactive',
+    timeout: eventDestinationTimeout(destination),
     [destination.type]: { ...(fields?.config ?? {}), ...masked },
     created_at: iso(destination.createdAt),
     updated_at: iso(destination.updatedAt),

@@ -6,6 +6,7 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { EXTERNAL_ID_PATTERN, MAX_EXTERNAL_ID_LENGTH } from '../../domain/publishedEvent.js';
 import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from '../../domain/subscription.js';
+import { MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from '../../destinations/http/configSchema.js';
 import type { DestinationType } from '../../destinations/types.js';
 import { IsoTime, Literals, Nullable, NullableIsoTime } from '../schemaHelpers.js';
 import { Repeatable, v2ListQueryProperties } from './list.js';
@@ -72,6 +73,12 @@ const Events = Type.Array(Type.String(), {
   description: 'Event types to receive: ["*"] for all, exact types, or "prefix.*" patterns',
 });
 
+const TIMEOUT_ERROR = `must be a whole number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}, or null for the gateway default`;
+const Timeout = Nullable(Type.Integer({ minimum: MIN_TIMEOUT_MS, maximum: MAX_TIMEOUT_MS, 'x-error-message': TIMEOUT_ERROR }), {
+  description: `Attempt timeout in milliseconds (${MIN_TIMEOUT_MS}–${MAX_TIMEOUT_MS}), whatever the type; null = the gateway's SLUICE_DEFAULT_TIMEOUT_MS`,
+  'x-error-message': TIMEOUT_ERROR,
+});
+
 /** One optional `<type>` object per destination type: config and credential fields together. */
 function typeKeys(types: readonly DestinationType[]): Record<string, TSchema> {
   return Object.fromEntries(
@@ -95,9 +102,19 @@ export function eventDestinationSchemas(types: readonly DestinationType[]): Even
   const typeNames = types.map((t) => t.type);
   const TypeName = Type.String({ description: `One of ${typeNames.join(', ')} (GET /v2/destination-types)` });
   return {
-    create: Type.Object({ name: Name, type: TypeName, events: Events, status: Type.Optional(Status), ...typeKeys(types) }, { additionalProperties: false }),
+    create: Type.Object(
+      { name: Name, type: TypeName, events: Events, status: Type.Optional(Status), timeout: Type.Optional(Timeout), ...typeKeys(types) },
+      { additionalProperties: false },
+    ),
     update: Type.Object(
-      { name: Type.Optional(Name), type: Type.Optional(TypeName), events: Type.Optional(Events), status: Type.Optional(Status), ...typeKeys(types) },
+      {
+        name: Type.Optional(Name),
+        type: Type.Optional(TypeName),
+        events: Type.Optional(Events),
+        status: Type.Optional(Status),
+        timeout: Type.Optional(Timeout),
+        ...typeKeys(types),
+      },
       { additionalProperties: false, description: 'Only the fields sent change; <type> fields merge over the current ones' },
     ),
     model: Type.Object(
@@ -108,6 +125,7 @@ export function eventDestinationSchemas(types: readonly DestinationType[]): Even
         type: Type.String(),
         events: Type.Array(Type.String()),
         status: Type.String({ description: 'active or inactive' }),
+        timeout: Nullable(Type.Integer({ description: "Attempt timeout in ms; null = the gateway's default" })),
         ...Object.fromEntries(
           typeNames.map((name) => [name, Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Config, and credentials masked' }))]),
         ),
@@ -128,6 +146,7 @@ export interface EventDestinationBody {
   type?: string;
   events?: unknown;
   status?: 'active' | 'inactive';
+  timeout?: number | null;
   [typeKey: string]: unknown;
 }
 

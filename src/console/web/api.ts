@@ -137,7 +137,16 @@ export interface Source {
   name: string;
   description: string | null;
   url: string;
-  config: { allowed_http_methods: string[]; custom_response: { content_type: string; body: string } | null };
+  config: {
+    allowed_http_methods: string[];
+    custom_response: { content_type: string; body: string } | null;
+    /** Verification: HMAC, BASIC_AUTH, API_KEY, STRIPE, GITHUB or SHOPIFY; null = none. */
+    auth_type: string | null;
+    /** Its settings, secrets masked. */
+    auth: Record<string, string> | null;
+    rate_limit: number | null;
+    rate_limit_period: string | null;
+  };
   disabled_at: string | null;
   created_at: string;
   updated_at: string;
@@ -248,6 +257,8 @@ export interface EventDestination {
   type: string;
   events: string[];
   status: 'active' | 'inactive';
+  /** Attempt timeout in ms; null = the gateway's default. */
+  timeout: number | null;
   created_at: string;
   updated_at: string;
   [typeKey: string]: unknown;

@@ -1,8 +1,13 @@
 /**
- * Names of sources and destinations, for filters and for showing names instead of ids in event lists. Read through
- * the API (first page of 250 each, newest first) and cached for a minute; a name not among them shows its id.
+ * Names of sources and destinations. The event pages show names instead of ids: each id is read once through the
+ * API (`GET /sources/:id`) and cached for a minute, so a team with 10,000 sources sees every name, not only those
+ * of a first page. The connection form's choices are the first 250 of each (loadLookups). A name that cannot be
+ * read shows its id.
  */
+import { useEffect, useState } from 'preact/hooks';
 import { get, type Destination, type ManagementList, type Source } from './api';
+
+const TTL_MS = 60_000;
 
 interface Lookups {
   sources: Source[];
@@ -12,7 +17,7 @@ interface Lookups {
 let cached: { at: number; value: Promise<Lookups> } | null = null;
 
 export function loadLookups(): Promise<Lookups> {
-  if (cached !== null && Date.now() - cached.at < 60_000) return cached.value;
+  if (cached !== null && Date.now() - cached.at < TTL_MS) return cached.value;
   const value = Promise.all([
     get<ManagementList<Source>>('/sources?limit=250'),
     get<ManagementList<Destination>>('/destinations?limit=250'),
@@ -24,11 +29,46 @@ export function loadLookups(): Promise<Lookups> {
   return value;
 }
 
+export type NamedResource = '/sources' | '/destinations';
+
+const names = new Map<string, { at: number; value: Promise<string> }>();
+
+/** The name of one source or destination (its id when it cannot be read, e.g. deleted). */
+function nameFor(resource: NamedResource, id: string): Promise<string> {
+  const key = `${resource}/${id}`;
+  const hit = names.get(key);
+  if (hit !== undefined && Date.now() - hit.at < TTL_MS) return hit.value;
+  const value = get<{ name: string }>(`${resource}/${encodeURIComponent(id)}`).then(
+    (found) => found.name,
+    () => id,
+  );
+  names.set(key, { at: Date.now(), value });
+  return value;
+}
+
+/** Names by id for `ids` (read as needed); an id whose name is not read yet is absent. */
+export function useNames(resource: NamedResource, ids: readonly string[]): Map<string, string> {
+  const [known, setKnown] = useState<Map<string, string>>(new Map());
+  const wanted = [...new Set(ids.filter((id) => id !== ''))].sort();
+  const key = wanted.join(',');
+  useEffect(() => {
+    let live = true;
+    void Promise.all(wanted.map(async (id) => [id, await nameFor(resource, id)] as const)).then((pairs) => {
+      if (live) setKnown(new Map(pairs));
+    });
+    return () => {
+      live = false;
+    };
+  }, [resource, key]);
+  return known;
+}
+
 /** After a create, rename or delete: the next read gets fresh names. */
 export function forgetLookups(): void {
   cached = null;
+  names.clear();
 }
 
-export function nameOf(list: { id: string; name: string }[] | undefined, id: string): string {
-  return list?.find((item) => item.id === id)?.name ?? id;
+export function nameOf(known: Map<string, string>, id: string): string {
+  return known.get(id) ?? id;
 }

@@ -120,3 +120,16 @@ export async function runBulkRetryBatch(tx: Tx, id: string, batchSize: number, n
   );
   return updated === undefined ? null : { job: toBulkRetry(updated), retried };
 }
+
+/**
+ * Retention: finished jobs (completed or cancelled) that finished before `cutoff`, oldest first, at most `batch`;
+ * SKIP LOCKED so concurrent retention jobs (one per gateway process) take disjoint batches.
+ */
+export function purgeBulkRetries(db: Db, cutoff: number, batch: number): Promise<number> {
+  if (batch <= 0) return Promise.resolve(0);
+  return db.run(
+    `DELETE FROM bulk_retries WHERE id IN (
+       SELECT id FROM bulk_retries WHERE coalesce(completed_at, cancelled_at) < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [cutoff, batch],
+  );
+}

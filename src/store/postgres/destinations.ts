@@ -6,7 +6,8 @@
  */
 import { SluiceError } from '../../domain/errors.js';
 import type { Destination } from '../../domain/model.js';
-import type { DestinationPatch, Page, PageQuery } from '../port.js';
+import type { DestinationPatch, NameFilter, Page, PageQuery } from '../port.js';
+import { nameConditions } from './nameFilter.js';
 import { type Db, isUniqueViolation } from './db.js';
 import { holdDestinationEvents, lockRoutesExclusive, releaseDestinationEvents } from './holds.js';
 import { listPage } from './pagination.js';
@@ -44,12 +45,12 @@ export async function getDestination(db: Db, teamId: string, id: string, lock = 
   return row === undefined ? null : toDestination(row);
 }
 
-export function listDestinations(db: Db, teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>> {
+export function listDestinations(db: Db, teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>> {
   return listPage<DestinationRow, Destination>(
     db,
     {
       table: 'destinations',
-      filter: (p) => [`team_id = ${p.add(teamId)}`, INBOUND, ...(filter.name === undefined ? [] : [`name = ${p.add(filter.name)}`])],
+      filter: (p) => [`team_id = ${p.add(teamId)}`, INBOUND, ...nameConditions(filter, p)],
     },
     page,
     toDestination,

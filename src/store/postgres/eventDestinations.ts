@@ -7,7 +7,7 @@
  * publish racing a disable or a delete is ordered with it and never leaves a delivery queued for nobody.
  */
 import { newId } from '../../domain/ids.js';
-import type { Destination, Rule } from '../../domain/model.js';
+import { eventDestinationTimeout, type Destination, type Rule } from '../../domain/model.js';
 import type { EventDestinationFilter, EventDestinationPatch, OutboundRoute, Page, PageQuery } from '../port.js';
 import type { Db } from './db.js';
 import { cancelConnectionEvents, holdDestinationEvents, lockRoutesExclusive, releaseDestinationEvents } from './holds.js';
@@ -48,8 +48,8 @@ export async function insertEventDestination(db: Db, d: Destination, route: { id
   const sourceId = await platformSourceId(db, d.teamId, d.createdAt);
   await db.run(
     `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, disabled_at, created_at, updated_at,
-       kind, display_name, credentials, subscription, consecutive_failures)
-     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, '${DESTINATION_KIND.event}', $10, $11, $12, 0)`,
+       kind, display_name, credentials, subscription, consecutive_failures, timeout_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, '${DESTINATION_KIND.event}', $10, $11, $12, 0, $13)`,
     [
       d.id,
       d.teamId,
@@ -63,6 +63,7 @@ export async function insertEventDestination(db: Db, d: Destination, route: { id
       outbound.displayName,
       outbound.credentials,
       JSON.stringify(outbound.subscription),
+      eventDestinationTimeout(d),
     ],
   );
   await db.run(
@@ -119,11 +120,12 @@ export async function updateEventDestination(tx: Tx, teamId: string, id: string,
   const current = await getEventDestination(tx.db, teamId, id, true);
   if (current === null) return null;
   const outbound = requireOutbound(current);
-  await tx.db.run('UPDATE destinations SET display_name = $1, config = $2, credentials = $3, subscription = $4, updated_at = $5 WHERE id = $6', [
+  await tx.db.run('UPDATE destinations SET display_name = $1, config = $2, credentials = $3, subscription = $4, timeout_ms = $5, updated_at = $6 WHERE id = $7', [
     patch.displayName ?? outbound.displayName,
     JSON.stringify(patch.config ?? outbound.config),
     patch.credentials !== undefined ? patch.credentials : outbound.credentials,
     JSON.stringify(patch.subscription ?? outbound.subscription),
+    patch.timeoutMs !== undefined ? patch.timeoutMs : eventDestinationTimeout(current),
     now,
     id,
   ]);

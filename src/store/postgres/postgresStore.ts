@@ -40,6 +40,7 @@ import type {
   IdempotencyWindows,
   AcceptedRequest,
   NewEvent,
+  NameFilter,
   NewPublishedEvent,
   NewTeam,
   OutboundRoute,
@@ -179,7 +180,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   getSourceForIngest(id: string): Promise<Source | null> {
     return sources.getSourceForIngest(this.db, id);
   }
-  listSources(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>> {
+  listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>> {
     return sources.listSources(this.db, teamId, page, filter);
   }
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null> {
@@ -199,7 +200,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   getDestination(teamId: string, id: string): Promise<Destination | null> {
     return destinations.getDestination(this.db, teamId, id);
   }
-  listDestinations(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>> {
+  listDestinations(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>> {
     return destinations.listDestinations(this.db, teamId, page, filter);
   }
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null> {
@@ -374,5 +375,9 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   purgeIdempotencyKeys(cutoff: number, batch: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
     return purgeIdempotencyKeys(this.db, cutoff, batch);
+  }
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return bulkRetries.purgeBulkRetries(this.db, cutoff, batch);
   }
 }

@@ -118,10 +118,10 @@ async function heldLeases(tx: Tx, round: AttemptResult[]): Promise<Set<string>> 
 
 /**
  * What recording an attempt of a delivery does to its event destination (as the SQLite store's outboundRecord.ts):
- * count consecutive failures (a success resets the count), disable the destination when the count reaches its
- * limit (holding its pending deliveries, under its route lock), and publish the operator events the dispatcher
- * prepared — `destination.disabled` only if this record disabled it, `delivery.exhausted` only if this record
- * ended the delivery FAILED.
+ * count consecutive failures (a success resets the count), publish the alert `alertAt` makes of the count reached,
+ * disable the destination when the count reaches its limit (holding its pending deliveries, under its route
+ * lock), and publish the operator events the dispatcher prepared — `destination.disabled` only if this record
+ * disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
  */
 async function applyOutboundEffects(tx: Tx, result: AttemptResult, effects: OutboundRecordEffects, heldLease: boolean, now: number): Promise<void> {
   const { attempt } = result;
@@ -135,6 +135,8 @@ async function applyOutboundEffects(tx: Tx, result: AttemptResult, effects: Outb
     [attempt.destinationId],
   );
   if (counted === undefined || counted.disabled_at !== null) return;
+  const alert = effects.alertAt?.(counted.consecutive_failures) ?? null;
+  if (alert !== null) await insertPublished(tx, alert);
   if (effects.autoDisableAfter > 0 && counted.consecutive_failures >= effects.autoDisableAfter) {
     await lockRoutesExclusive(tx.db, [attempt.destinationId]);
     await setEventDestinationDisabled(tx, attempt.destinationId, true, now);

@@ -5,7 +5,7 @@
  * cast, not a validation.
  */
 import {
-  EVENT_DESTINATION_ENGINE_CONFIG,
+  eventDestinationEngineConfig,
   type ApiKey,
   type AttemptRecord,
   type AttemptStatus,
@@ -69,6 +69,7 @@ export interface DestinationRow {
   credentials: string | null;
   subscription: string | null;
   consecutive_failures: number;
+  timeout_ms: number | null;
 }
 
 export interface ConnectionRow {
@@ -181,11 +182,12 @@ export function toDestination(row: DestinationRow): Destination {
     updatedAt: row.updated_at,
   };
   if (row.kind !== DESTINATION_KIND.event) return destination;
-  // An event destination's `config` column holds its type's config; the engine sees the gateway defaults.
+  // An event destination's `config` column holds its type's config; the engine sees the gateway defaults (and its
+  // own timeout, if it set one).
   return {
     ...destination,
     name: row.display_name ?? '',
-    config: EVENT_DESTINATION_ENGINE_CONFIG,
+    config: eventDestinationEngineConfig(row.timeout_ms),
     outbound: {
       displayName: row.display_name ?? '',
       config: destination.config as unknown as Record<string, unknown>,

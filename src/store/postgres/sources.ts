@@ -6,10 +6,11 @@
  */
 import { SluiceError } from '../../domain/errors.js';
 import type { Source } from '../../domain/model.js';
-import type { Page, PageQuery, SourcePatch } from '../port.js';
+import type { NameFilter, Page, PageQuery, SourcePatch } from '../port.js';
 import { type Db, isUniqueViolation } from './db.js';
 import { cancelConnectionEvents, lockRoutesExclusive } from './holds.js';
 import { listPage } from './pagination.js';
+import { nameConditions } from './nameFilter.js';
 import { SOURCE_KIND } from './kinds.js';
 import { type SourceRow, toSource } from './rows.js';
 
@@ -43,12 +44,12 @@ export async function getSourceForIngest(db: Db, id: string): Promise<Source | n
   return row === undefined ? null : toSource(row);
 }
 
-export function listSources(db: Db, teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>> {
+export function listSources(db: Db, teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>> {
   return listPage<SourceRow, Source>(
     db,
     {
       table: 'sources',
-      filter: (p) => [`team_id = ${p.add(teamId)}`, INBOUND, ...(filter.name === undefined ? [] : [`name = ${p.add(filter.name)}`])],
+      filter: (p) => [`team_id = ${p.add(teamId)}`, INBOUND, ...nameConditions(filter, p)],
     },
     page,
     toSource,

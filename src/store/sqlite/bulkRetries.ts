@@ -120,3 +120,14 @@ export function runBulkRetryBatch(sql: Sql, id: string, batchSize: number, now: 
   );
   return updated === undefined ? null : { job: toBulkRetry(updated), retried };
 }
+
+/** Retention: finished jobs (completed or cancelled) that finished before `cutoff`, oldest first, at most `batch`. */
+export function purgeBulkRetries(sql: Sql, cutoff: number, batch: number): number {
+  if (batch <= 0) return 0;
+  return sql.run(
+    `DELETE FROM bulk_retries WHERE id IN (
+       SELECT id FROM bulk_retries WHERE coalesce(completed_at, cancelled_at) < ? ORDER BY id LIMIT ?)`,
+    cutoff,
+    batch,
+  );
+}

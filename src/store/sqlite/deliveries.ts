@@ -1,7 +1,7 @@
 /**
  * An event destination's delivery log: its deliveries (dlv_ rows of the events table) with the event each one
  * delivers and its attempts, read a page at a time (one query for the page, one for its events, one for their
- * attempts), scoped by team. The id range matches the partial index events_deliveries (migration 003).
+ * attempts), scoped by team. The id range reads the (destination_id, id) index events_destination_id (migration 009).
  */
 import type { AttemptRecord, DeliveryView, EventRecord } from '../../domain/model.js';
 import type { DeliveryFilter, Page, PageQuery } from '../port.js';

@@ -5,7 +5,8 @@
  */
 import { SluiceError } from '../../domain/errors.js';
 import type { Destination } from '../../domain/model.js';
-import type { DestinationPatch, Page, PageQuery } from '../port.js';
+import type { DestinationPatch, NameFilter, Page, PageQuery } from '../port.js';
+import { nameConditions } from './nameFilter.js';
 import { holdDestinationEvents, releaseDestinationEvents } from './holds.js';
 import { listPage } from './pagination.js';
 import { type DestinationRow, toDestination } from './rows.js';
@@ -51,13 +52,10 @@ export function getDestination(sql: Sql, teamId: string, id: string): Destinatio
   return row === undefined ? null : toDestination(row);
 }
 
-export function listDestinations(sql: Sql, teamId: string, page: PageQuery, filter: { name?: string }): Page<Destination> {
+export function listDestinations(sql: Sql, teamId: string, page: PageQuery, filter: NameFilter): Page<Destination> {
   const where = ['team_id = ?', INBOUND];
   const params: SqlValue[] = [teamId];
-  if (filter.name !== undefined) {
-    where.push('name = ?');
-    params.push(filter.name);
-  }
+  nameConditions(filter, where, params);
   return listPage<DestinationRow, Destination>(sql, { table: 'destinations', where, params }, page, toDestination);
 }
 

@@ -7,7 +7,7 @@
  * these rows never collide with the inbound face's unique destination names.
  */
 import { newId } from '../../domain/ids.js';
-import type { Destination, Rule } from '../../domain/model.js';
+import { eventDestinationTimeout, type Destination, type Rule } from '../../domain/model.js';
 import type { EventDestinationFilter, EventDestinationPatch, OutboundRoute, Page, PageQuery } from '../port.js';
 import { cancelConnectionEvents, holdDestinationEvents, releaseDestinationEvents } from './holds.js';
 import { CONNECTION_KIND, DESTINATION_KIND, SOURCE_KIND } from './kinds.js';
@@ -45,8 +45,8 @@ export function insertEventDestination(sql: Sql, d: Destination, route: { id: st
   const sourceId = platformSourceId(sql, d.teamId, d.createdAt);
   sql.run(
     `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, disabled_at, created_at, updated_at,
-       kind, display_name, credentials, subscription, consecutive_failures)
-     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, '${DESTINATION_KIND.event}', ?, ?, ?, 0)`,
+       kind, display_name, credentials, subscription, consecutive_failures, timeout_ms)
+     VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, '${DESTINATION_KIND.event}', ?, ?, ?, 0, ?)`,
     d.id,
     d.teamId,
     `event_destination:${d.id}`,
@@ -59,6 +59,7 @@ export function insertEventDestination(sql: Sql, d: Destination, route: { id: st
     outbound.displayName,
     outbound.credentials,
     JSON.stringify(outbound.subscription),
+    eventDestinationTimeout(d),
   );
   sql.run(
     `INSERT INTO connections (id, team_id, name, description, source_id, destination_id, rules, paused_at, disabled_at, created_at, updated_at, kind)
@@ -110,11 +111,12 @@ export function updateEventDestination(sql: Sql, teamId: string, id: string, pat
   if (current === null) return null;
   const outbound = requireOutbound(current);
   sql.run(
-    'UPDATE destinations SET display_name = ?, config = ?, credentials = ?, subscription = ?, updated_at = ? WHERE id = ?',
+    'UPDATE destinations SET display_name = ?, config = ?, credentials = ?, subscription = ?, timeout_ms = ?, updated_at = ? WHERE id = ?',
     patch.displayName ?? outbound.displayName,
     JSON.stringify(patch.config ?? outbound.config),
     patch.credentials !== undefined ? patch.credentials : outbound.credentials,
     JSON.stringify(patch.subscription ?? outbound.subscription),
+    patch.timeoutMs !== undefined ? patch.timeoutMs : eventDestinationTimeout(current),
     now,
     id,
   );

@@ -1,8 +1,9 @@
 /**
  * What recording an attempt of a delivery does to its event destination, in the record's transaction: count
- * consecutive failures (a success resets the count), disable the destination when the count reaches its limit
- * (holding its pending deliveries), and publish the operator events the dispatcher prepared — `destination.disabled`
- * only if this record disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
+ * consecutive failures (a success resets the count), publish the alert the dispatcher's `alertAt` makes of the
+ * count reached (50/70/90/100 % of the limit), disable the destination when the count reaches its limit (holding
+ * its pending deliveries), and publish the operator events the dispatcher prepared — `destination.disabled` only
+ * if this record disabled it, `delivery.exhausted` only if this record ended the delivery FAILED.
  */
 import type { AttemptResult, OutboundRecordEffects } from '../port.js';
 import { setEventDestinationDisabled } from './eventDestinations.js';
@@ -28,6 +29,8 @@ export function applyOutboundEffects(sql: Sql, result: AttemptResult, effects: O
     attempt.destinationId,
   );
   if (counted === undefined || counted.disabled_at !== null) return;
+  const alert = effects.alertAt?.(counted.consecutive_failures) ?? null;
+  if (alert !== null) insertPublished(sql, alert);
   if (effects.autoDisableAfter > 0 && counted.consecutive_failures >= effects.autoDisableAfter) {
     setEventDestinationDisabled(sql, attempt.destinationId, true, now);
     if (effects.onDisabled !== null) insertPublished(sql, effects.onDisabled);

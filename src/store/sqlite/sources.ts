@@ -4,7 +4,8 @@
  */
 import { SluiceError } from '../../domain/errors.js';
 import type { Source } from '../../domain/model.js';
-import type { Page, PageQuery, SourcePatch } from '../port.js';
+import type { NameFilter, Page, PageQuery, SourcePatch } from '../port.js';
+import { nameConditions } from './nameFilter.js';
 import { cancelConnectionEvents } from './holds.js';
 import { listPage } from './pagination.js';
 import { type SourceRow, toSource } from './rows.js';
@@ -48,13 +49,10 @@ export function getSourceForIngest(sql: Sql, id: string): Source | null {
   return row === undefined ? null : toSource(row);
 }
 
-export function listSources(sql: Sql, teamId: string, page: PageQuery, filter: { name?: string }): Page<Source> {
+export function listSources(sql: Sql, teamId: string, page: PageQuery, filter: NameFilter): Page<Source> {
   const where = ['team_id = ?', INBOUND];
   const params: SqlValue[] = [teamId];
-  if (filter.name !== undefined) {
-    where.push('name = ?');
-    params.push(filter.name);
-  }
+  nameConditions(filter, where, params);
   return listPage<SourceRow, Source>(sql, { table: 'sources', where, params }, page, toSource);
 }
 

@@ -38,6 +38,7 @@ import type {
   IdempotencyWindows,
   AcceptedRequest,
   NewEvent,
+  NameFilter,
   NewPublishedEvent,
   NewTeam,
   OutboundRoute,
@@ -156,7 +157,7 @@ export class SqliteStore implements Store, OutboundStore {
   async getSourceForIngest(id: string): Promise<Source | null> {
     return sources.getSourceForIngest(this.sql, id);
   }
-  async listSources(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Source>> {
+  async listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>> {
     return sources.listSources(this.sql, teamId, page, filter);
   }
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null> {
@@ -176,7 +177,7 @@ export class SqliteStore implements Store, OutboundStore {
   async getDestination(teamId: string, id: string): Promise<Destination | null> {
     return destinations.getDestination(this.sql, teamId, id);
   }
-  async listDestinations(teamId: string, page: PageQuery, filter: { name?: string }): Promise<Page<Destination>> {
+  async listDestinations(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Destination>> {
     return destinations.listDestinations(this.sql, teamId, page, filter);
   }
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null> {
@@ -350,5 +351,8 @@ export class SqliteStore implements Store, OutboundStore {
   }
   purgeIdempotencyKeys(cutoff: number, batch: number): Promise<number> {
     return this.write((sql) => purgeIdempotencyKeys(sql, cutoff, batch));
+  }
+  purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
+    return this.write((sql) => bulkRetries.purgeBulkRetries(sql, cutoff, batch));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Conformance: what the console adds to the port — the bounded search in bodies (`EventFilter.bodyContains`), the
- * overview's counts (`eventMetrics`) and bulk retries (create, batches that queue again what can be, cancel) —
+ * overview's counts (`eventMetrics`) and bulk retries (create, batches that queue again what can be, cancel,
+ * retention) —
  * each scoped by team and blind to the outbound face's rows.
  */
 import assert from 'node:assert/strict';
@@ -208,6 +209,26 @@ export function consoleTests(open: OpenStore): void {
         assert.deepEqual([after?.retried, after?.job.processedCount], [0, 0]);
         assert.deepEqual((await store.listActiveBulkRetryIds(10)).sort(), [second.id, theirs.id].sort());
         assert.equal(await store.runBulkRetryBatch('bch_0000000000000000', 10, T0), null);
+      });
+    });
+
+    test('retention deletes finished jobs that finished before the cutoff, in batches, and never an unfinished one', async () => {
+      await withStore(open, async (store) => {
+        const world = await newWorld(store);
+        const other = await newWorld(store);
+        const completedLongAgo = aBulkRetry(world.teamId, T0 + 1, { completedAt: T0 + 10 });
+        const cancelledLongAgo = aBulkRetry(other.teamId, T0 + 2, { cancelledAt: T0 + 20 });
+        const completedLately = aBulkRetry(world.teamId, T0 + 3, { completedAt: T0 + 1000 });
+        const stillRunning = aBulkRetry(world.teamId, T0 + 4);
+        for (const job of [completedLongAgo, cancelledLongAgo, completedLately, stillRunning]) await store.createBulkRetry(job);
+        assert.equal(await store.purgeBulkRetries(T0 + 500, 1), 1, 'one per batch');
+        assert.equal(await store.purgeBulkRetries(T0 + 500, 10), 1);
+        assert.equal(await store.purgeBulkRetries(T0 + 500, 10), 0);
+        assert.equal(await store.getBulkRetry(world.teamId, completedLongAgo.id), null);
+        assert.equal(await store.getBulkRetry(other.teamId, cancelledLongAgo.id), null);
+        assert.notEqual(await store.getBulkRetry(world.teamId, completedLately.id), null, 'finished after the cutoff');
+        assert.equal(await store.purgeBulkRetries(T0 + 1_000_000, 10), 1);
+        assert.deepEqual(await store.listActiveBulkRetryIds(10), [stillRunning.id], 'an unfinished job is kept, however old');
       });
     });
   });

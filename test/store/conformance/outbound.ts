@@ -1,11 +1,12 @@
 /**
  * Conformance: the outbound face's config objects and publishing — event destinations (create, get, list with
- * filters and cursors, update, delete), their invisibility to the inbound face's verbs, publishing (deliveries per
+ * filters and cursors, update, delete, their own timeout), their invisibility to the inbound face's verbs, publishing (deliveries per
  * matching active destination, repeated ids, per-team ids), the published events list, and team isolation.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../../../src/domain/ids.js';
+import { EVENT_DESTINATION_ENGINE_CONFIG, eventDestinationEngineConfig } from '../../../src/domain/model.js';
 import type { GatewayStore, PageQuery } from '../../../src/store/port.js';
 import { aDestination, newTeam, type OpenStore, pageOf, T0, withStore } from '../fixtures.js';
 import { anEventDestination, asGatewayStore, newEventDestination, prepareEvent, publish } from '../outboundFixtures.js';
@@ -48,6 +49,23 @@ export function outboundTests(open: OpenStore): void {
         assert.equal(await store.getEventDestination(teamId, created.id), null);
         assert.deepEqual(await store.listOutboundRoutes(teamId), []);
         assert.equal(await store.deleteEventDestination(teamId, created.id, T0 + 8), false);
+      });
+    });
+
+    test("an event destination's own timeout: stored, kept by other patches, changed, and reset to the default", async () => {
+      await withOutbound(open, async (store) => {
+        const teamId = await newTeam(store);
+        const plain = await newEventDestination(store, teamId);
+        assert.deepEqual(plain.config, EVENT_DESTINATION_ENGINE_CONFIG, 'the gateway defaults');
+        const own = { ...anEventDestination(teamId), config: eventDestinationEngineConfig(1500) };
+        await store.createEventDestination(own, { id: newId('subscription'), rules: [] });
+        assert.equal((await store.getEventDestination(teamId, own.id))?.config.timeout, 1500);
+        assert.equal((await store.updateEventDestination(teamId, own.id, { displayName: 'x' }, T0 + 1))?.config.timeout, 1500);
+        assert.equal((await store.updateEventDestination(teamId, own.id, { timeoutMs: 250 }, T0 + 2))?.config.timeout, 250);
+        await publish(store, teamId, 'a.b', T0 + 4);
+        const [delivery] = (await claim(store, T0 + 5)).filter((c) => c.destination.id === own.id);
+        assert.equal(delivery?.destination.config.timeout, 250, 'the dispatcher sees it on the claimed delivery');
+        assert.deepEqual((await store.updateEventDestination(teamId, own.id, { timeoutMs: null }, T0 + 6))?.config, EVENT_DESTINATION_ENGINE_CONFIG);
       });
     });
 

@@ -1,12 +1,13 @@
 /**
  * Conformance: the outbound face's delivery side — consecutive-failure counting, auto-disable (pending deliveries
  * held, `destination.disabled` published once, never to the destination itself), `delivery.exhausted` only when
- * the record really ends the delivery, re-enabling; the delivery log (attempts, filters, cursors); Idempotency-Key
+ * the record really ends the delivery, the failure alerts' hook (`alertAt`), re-enabling; the delivery log (attempts, filters, cursors); Idempotency-Key
  * records; and retention of published events and keys.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../../../src/domain/ids.js';
+import { newPublishedEvent } from '../../../src/domain/publishedEvent.js';
 import type { EventRecord } from '../../../src/domain/model.js';
 import type { AttemptResult, ClaimedEvent, GatewayStore, OutboundRecordEffects } from '../../../src/store/port.js';
 import { anAttempt, mustGetEvent, newTeam, type OpenStore, pageOf, T0, withStore } from '../fixtures.js';
@@ -82,6 +83,55 @@ export function outboundDeliveryTests(open: OpenStore): void {
         const released = await claim(store, T0 + 40);
         assert.deepEqual(released.map((c) => c.event.id).sort(), [first.event.id, second.event.id, third.event.id].sort());
         assert.ok(released.every((c) => c.trigger === 'UNPAUSE'));
+      });
+    });
+
+    test('alertAt sees each count of a streak once, its alert is published, the limit both alerts and disables, and a disabled destination never alerts', async () => {
+      await withOutbound(open, async (store) => {
+        const teamId = await newTeam(store);
+        const failing = await newEventDestination(store, teamId, { subscription: ['a.*'] });
+        await newEventDestination(store, teamId, { subscription: ['alert.*', 'destination.*'] });
+        for (let i = 0; i < 4; i++) await publish(store, teamId, 'a.b', T0 + i);
+        const [a, b, c, d] = (await claim(store, T0 + 10)) as [ClaimedEvent, ClaimedEvent, ClaimedEvent, ClaimedEvent];
+        const seen: number[] = [];
+        const alerts: string[] = [];
+        const at = T0 + 20;
+        const effects = async (): Promise<OutboundRecordEffects> => ({
+          autoDisableAfter: 3,
+          onDisabled: await prepareEvent(store, teamId, 'destination.disabled', at, { origin: 'sluice', exclude: failing.id }),
+          onExhausted: null,
+          alertAt: (count) => {
+            seen.push(count);
+            if (count === 2) return null; // the dispatcher's choice: no alert at this count
+            const alert = newPublishedEvent(teamId, { type: 'alert.consecutive_failure', data: { count } }, 'sluice', at);
+            alerts.push(alert.eventId);
+            return { event: alert, deliveries: [] };
+          },
+        });
+        await store.recordAttempts([result(a, at, 'FAILED', at + 5000, await effects()), result(b, at, 'FAILED', at + 5000, await effects())], at);
+        await store.recordAttempts([result(c, at + 1, 'SUCCESSFUL', null, await effects())], at + 1);
+        assert.deepEqual(seen, [1, 2], 'a success is not counted');
+        const streak = await effects();
+        await store.recordAttempts([result(d, at + 2, 'FAILED', at + 5000, streak)], at + 2);
+        assert.deepEqual(seen, [1, 2, 1], 'the success reset the streak');
+        assert.equal((await store.getEventDestination(teamId, failing.id))?.disabledAt, null);
+        const published = await store.listPublishedEvents(teamId, { types: ['alert.consecutive_failure'] }, pageOf());
+        assert.deepEqual(published.models.map((e) => e.eventId).sort(), [alerts[0], alerts[1]].sort(), 'the alerts at count 1 of each streak');
+
+        // Up to the limit: the 3rd failure alerts, then disables; later failures are not offered to alertAt.
+        const [retry] = (await claim(store, at + 5000)).filter((x) => x.event.id === d.event.id);
+        assert.ok(retry);
+        await store.recordAttempts([result(retry, at + 5001, 'FAILED', at + 9000, await effects())], at + 5001);
+        const [again] = (await claim(store, at + 9000)).filter((x) => x.event.id === d.event.id);
+        assert.ok(again);
+        const last = await effects();
+        await store.recordAttempts([result(again, at + 9001, 'FAILED', at + 20000, last)], at + 9001);
+        assert.deepEqual(seen, [1, 2, 1, 2, 3]);
+        assert.equal((await store.getEventDestination(teamId, failing.id))?.disabledAt, at + 9001);
+        assert.ok(last.onDisabled !== null && (await store.getPublishedEvent(teamId, last.onDisabled.event.eventId)) !== null);
+        assert.ok((await store.getPublishedEvent(teamId, alerts[2] ?? '')) !== null, 'the alert at the limit');
+        await store.recordAttempts([{ ...result(again, at + 9002, 'FAILED', null, await effects()), leaseToken: null }], at + 9002);
+        assert.deepEqual(seen, [1, 2, 1, 2, 3], 'a disabled destination raises no alert');
       });
     });
 

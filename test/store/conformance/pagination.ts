@@ -118,6 +118,29 @@ export function paginationTests(open: OpenStore): void {
       });
     });
 
+    test('sources and destinations by a text their name contains, case-insensitively, within the team', async () => {
+      await withStore(open, async (store) => {
+        const teamId = await newTeam(store);
+        const other = await newTeam(store);
+        for (const [i, name] of ['Shop-EU', 'shop_us', 'billing', 'workshop', 'a_b', 'a%b'].entries()) {
+          await store.createSource(aSource(teamId, { name }, T0 + i));
+          await store.createDestination(aDestination(teamId, { name: `to-${name}` }, T0 + i));
+        }
+        await store.createSource(aSource(other, { name: 'shop-other' }, T0 + 10));
+        const names = async (nameContains: string) => (await store.listSources(teamId, pageOf(), { nameContains })).models.map((s) => s.name).sort();
+        assert.deepEqual(await names('SHOP'), ['Shop-EU', 'shop_us', 'workshop']);
+        assert.deepEqual(await names('shop_'), ['shop_us'], '"_" is a character, not a wildcard');
+        assert.deepEqual(await names('a%'), ['a%b'], '"%" is a character, not a wildcard');
+        assert.deepEqual(await names('zzz'), []);
+        const page = await store.listSources(teamId, pageOf(2), { nameContains: 'shop' });
+        assert.equal(page.totalCount, 3, 'counted for the whole filter');
+        assert.equal(page.models.length, 2);
+        assert.deepEqual((await store.listSources(teamId, pageOf(), { nameContains: 'shop', name: 'workshop' })).models.map((s) => s.name), ['workshop']);
+        const destinations = (await store.listDestinations(teamId, pageOf(), { nameContains: 'To-Shop' })).models.map((d) => d.name).sort();
+        assert.deepEqual(destinations, ['to-Shop-EU', 'to-shop_us']);
+      });
+    });
+
     test('requests, events and attempts page by id in both directions, within the team and the filter', async () => {
       await withStore(open, async (store) => {
         const world = await newWorld(store);

@@ -163,7 +163,13 @@ function EventDestinationForm({ destination, onSaved }: { destination: EventDest
           .split(',')
           .map((e) => e.trim())
           .filter((e) => e !== '');
-        const body: Record<string, unknown> = { name: formValue(form, 'name'), events, [type.type]: readSettings(form, type, editing) };
+        const timeout = formValue(form, 'timeout');
+        const body: Record<string, unknown> = {
+          name: formValue(form, 'name'),
+          events,
+          timeout: timeout === '' ? null : Number(timeout),
+          [type.type]: readSettings(form, type, editing),
+        };
         const saved = editing ? await patch<EventDestination>(`/v2/event-destinations/${destination.id}`, body) : await post<EventDestination>('/v2/event-destinations', { ...body, type: type.type });
         setError(null);
         onSaved(saved);
@@ -188,6 +194,15 @@ function EventDestinationForm({ destination, onSaved }: { destination: EventDest
       />
       <Field label="Name" name="name" required maxLength={255} defaultValue={destination?.name} />
       <Field label="Events" name="events" required defaultValue={destination?.events.join(', ') ?? '*'} hint='Comma-separated: "*" for all, exact types, or "prefix.*"' />
+      <Field
+        label="Timeout (ms)"
+        name="timeout"
+        type="number"
+        min={100}
+        max={300000}
+        defaultValue={destination === null || destination.timeout === null ? '' : String(destination.timeout)}
+        hint="How long an attempt may take, whatever the type; empty: the gateway's default (5000)"
+      />
       {type === null ? null : (
         <>
           <fieldset key={`${type.type}-config`}>

@@ -5,7 +5,7 @@
  */
 import { get, post, put, qs, type Attempt, type EventWithRequest, type SeedList } from '../api';
 import { Badge, ErrorMessage, Json, notify, Page, Time, useAction, useInterval, useLoad } from '../components';
-import { loadLookups, nameOf } from '../lookups';
+import { nameOf, useNames } from '../lookups';
 import { Link } from '../router';
 
 const PENDING = new Set(['QUEUED', 'SCHEDULED']);
@@ -78,9 +78,10 @@ function AttemptCard({ attempt }: { attempt: Attempt }) {
 export function EventPage({ id }: { id: string }) {
   const event = useLoad(() => get<EventWithRequest>(`/events/${encodeURIComponent(id)}`), id);
   const attempts = useLoad(() => get<SeedList<Attempt>>(`/attempts${qs({ event_id: id, order_direction: 'desc', limit: 100 })}`), id);
-  const lookups = useLoad(loadLookups, 'lookups');
   const { busy, run } = useAction();
   const data = event.data;
+  const sourceNames = useNames('/sources', data === null ? [] : [data.source_id]);
+  const destinationNames = useNames('/destinations', data === null ? [] : [data.destination_id]);
   useInterval(
     async () => {
       await Promise.all([event.reload(), attempts.reload()]);
@@ -130,11 +131,11 @@ export function EventPage({ id }: { id: string }) {
             </dd>
             <dt>Source</dt>
             <dd>
-              <Link to={`/sources/${data.source_id}`}>{nameOf(lookups.data?.sources, data.source_id)}</Link>
+              <Link to={`/sources/${data.source_id}`}>{nameOf(sourceNames, data.source_id)}</Link>
             </dd>
             <dt>Destination</dt>
             <dd>
-              <Link to={`/destinations/${data.destination_id}`}>{nameOf(lookups.data?.destinations, data.destination_id)}</Link>
+              <Link to={`/destinations/${data.destination_id}`}>{nameOf(destinationNames, data.destination_id)}</Link>
             </dd>
             <dt>Connection</dt>
             <dd>

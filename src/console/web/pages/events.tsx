@@ -1,13 +1,14 @@
 /**
- * Events (GET /events): filters (status, source, destination, time range, text in the body) kept in the URL,
- * server-side pages of 50 with the API's cursors, and live updates: on the first page, every 2 s the page is read
- * again from its oldest row's time on (`created_after`), so new events appear at the top and statuses change in
- * place, while the API counts only that small range. "Retry all matching" starts a bulk retry of the filter.
+ * Events (GET /events): filters (status, source and destination by type-ahead, time range, text in the body) kept
+ * in the URL, server-side pages of 50 with the API's cursors, and live updates: on the first page, every 2 s the
+ * page is read again from its oldest row's time on (`created_after`), so new events appear at the top and
+ * statuses change in place, while the API counts only that small range. "Retry all matching" starts a bulk retry of the filter.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, EVENT_STATUSES, get, post, qs, type BulkRetry, type EventModel, type SeedList } from '../api';
 import { Badge, ConfirmButton, ErrorMessage, Field, notify, Page, Pager, Select, Time, useAction, useInterval, useLoad } from '../components';
-import { loadLookups, nameOf } from '../lookups';
+import { nameOf, useNames } from '../lookups';
+import { idNamed, NamePicker, type Picked } from '../namePicker';
 import { Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 50;
@@ -70,18 +71,37 @@ function filterQuery(filters: Filters): string {
   return qs({ ...filters, status: filters.status.join(','), from: filters.range === 'custom' ? filters.from : '', to: filters.range === 'custom' ? filters.to : '' });
 }
 
+/** The id a picker names: as picked, else looked up by exact name now; an error when the name is unknown. */
+async function resolvePicked(picked: Picked | null, initialId: string, resource: string, what: string): Promise<string> {
+  if (picked === null) return initialId;
+  if (picked.id !== null) return picked.id;
+  const id = await idNamed(resource, picked.text);
+  if (id === null) throw new Error(`No ${what} is named "${picked.text}": pick one of the suggestions, or clear the field.`);
+  return id;
+}
+
 function FilterForm({ filters }: { filters: Filters }) {
-  const lookups = useLoad(loadLookups, 'lookups');
-  // Controlled: a re-render (names loaded, range changed) must not reset what the user has typed.
+  // Controlled: a re-render (range changed) must not reset what the user has typed.
   const [f, setF] = useState(filters);
+  // The pickers' text and id; null = not touched (the filter's id stands).
+  const [source, setSource] = useState<Picked | null>(null);
+  const [destination, setDestination] = useState<Picked | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const set = (name: keyof Filters) => (event: Event) => setF({ ...f, [name]: (event.currentTarget as HTMLInputElement).value });
   const toggle = (status: string) => setF({ ...f, status: f.status.includes(status) ? f.status.filter((s) => s !== status) : [...f.status, status] });
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
-    navigate(`/events${filterQuery({ ...f, q: f.q.trim() })}`);
+    void (async () => {
+      try {
+        const source_id = await resolvePicked(source, filters.source_id, '/sources', 'source');
+        const destination_id = await resolvePicked(destination, filters.destination_id, '/destinations', 'destination');
+        setError(null);
+        navigate(`/events${filterQuery({ ...f, source_id, destination_id, q: f.q.trim() })}`);
+      } catch (caught) {
+        setError(caught);
+      }
+    })();
   };
-  const sources = [{ value: '', label: 'All sources' }, ...(lookups.data?.sources ?? []).map((s) => ({ value: s.id, label: s.name }))];
-  const destinations = [{ value: '', label: 'All destinations' }, ...(lookups.data?.destinations ?? []).map((d) => ({ value: d.id, label: d.name }))];
   return (
     <form class="filters card" role="search" aria-label="Filter events" onSubmit={submit}>
       <fieldset class="statuses">
@@ -93,8 +113,8 @@ function FilterForm({ filters }: { filters: Filters }) {
         ))}
       </fieldset>
       <div class="filter-row">
-        <Select label="Source" name="source_id" options={sources} value={f.source_id} onChange={set('source_id')} />
-        <Select label="Destination" name="destination_id" options={destinations} value={f.destination_id} onChange={set('destination_id')} />
+        <NamePicker label="Source" resource="/sources" initialId={filters.source_id} placeholder="All sources" onChange={setSource} />
+        <NamePicker label="Destination" resource="/destinations" initialId={filters.destination_id} placeholder="All destinations" onChange={setDestination} />
         <Select label="Time range" name="range" options={RANGES} value={f.range} onChange={set('range')} />
         {f.range === 'custom' ? (
           <>
@@ -112,6 +132,7 @@ function FilterForm({ filters }: { filters: Filters }) {
           hint="Exact text, case-sensitive"
         />
       </div>
+      <ErrorMessage error={error} />
       <div class="form-actions">
         <button type="submit" class="button-primary">
           Apply filters
@@ -169,7 +190,6 @@ export function EventsPage() {
   const after = location.query.get('after');
   const before = location.query.get('before');
   const key = location.query.toString();
-  const lookups = useLoad(loadLookups, 'lookups');
   const [searchedFrom, setSearchedFrom] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const list = useLoad(async () => {
@@ -219,6 +239,8 @@ export function EventsPage() {
     navigate(`/events?${next.toString()}`);
   };
   const data = list.data;
+  const sourceNames = useNames('/sources', (data?.models ?? []).map((e) => e.source_id));
+  const destinationNames = useNames('/destinations', (data?.models ?? []).map((e) => e.destination_id));
   return (
     <Page
       title="Events"
@@ -266,8 +288,8 @@ export function EventsPage() {
                 <td>
                   <Link to={`/events/${event.id}`}>{event.id}</Link>
                 </td>
-                <td>{nameOf(lookups.data?.sources, event.source_id)}</td>
-                <td>{nameOf(lookups.data?.destinations, event.destination_id)}</td>
+                <td>{nameOf(sourceNames, event.source_id)}</td>
+                <td>{nameOf(destinationNames, event.destination_id)}</td>
                 <td>{event.attempts}</td>
                 <td>{event.response_status ?? event.error_code ?? '—'}</td>
                 <td>

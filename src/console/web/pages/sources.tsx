@@ -1,6 +1,6 @@
 /**
- * Sources (/sources): where third parties send webhooks. List (pages of 50 with the API's cursors), create, edit,
- * disable/enable, delete; each shows its ingest URL with a copy button.
+ * Sources (/sources): where third parties send webhooks. List (pages of 50 with the API's cursors), create, edit
+ * (methods, verification, rate limit), disable/enable, delete; each shows its ingest URL with a copy button.
  */
 import { useState } from 'preact/hooks';
 import { del, get, post, put, qs, type ManagementList, type Source } from '../api';
@@ -20,6 +20,7 @@ import {
 } from '../components';
 import { forgetLookups } from '../lookups';
 import { Link, navigate, useLocation } from '../router';
+import { RateLimitFields, settingsBody, VerificationFields } from './sourceSettings';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const DEFAULT_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -34,14 +35,13 @@ function SourceForm({ source, onSaved }: { source: Source | null; onSaved: (sour
     const body = {
       name: formValue(form, 'name'),
       description: formValue(form, 'description') || null,
-      config: { allowed_http_methods: formChecked(form, 'methods') },
+      config: { allowed_http_methods: formChecked(form, 'methods'), ...settingsBody(form) },
     };
     void run(async () => {
       try {
         const saved = source === null ? await post<Source>('/sources', body) : await put<Source>(`/sources/${source.id}`, body);
         setError(null);
         forgetLookups();
-        if (source === null) form.reset();
         onSaved(saved);
       } catch (caught) {
         setError(caught);
@@ -61,6 +61,8 @@ function SourceForm({ source, onSaved }: { source: Source | null; onSaved: (sour
           </label>
         ))}
       </fieldset>
+      <VerificationFields source={source} />
+      <RateLimitFields source={source} />
       <ErrorMessage error={error} />
       <button type="submit" class="button-primary" disabled={busy}>
         {source === null ? 'Create source' : 'Save'}
@@ -107,12 +109,21 @@ export function SourcesPage() {
   const location = useLocation();
   const cursor = { next: location.query.get('next'), prev: location.query.get('prev') };
   const list = useLoad(() => get<ManagementList<Source>>(`/sources${qs({ limit: 50, ...cursor })}`), location.query.toString());
+  // A new form after each creation: its type-dependent verification fields start again from "None".
+  const [created, setCreated] = useState(0);
   const data = list.data;
   return (
     <Page title="Sources">
       <details class="create">
         <summary>New source</summary>
-        <SourceForm source={null} onSaved={() => void list.reload()} />
+        <SourceForm
+          key={created}
+          source={null}
+          onSaved={() => {
+            setCreated((n) => n + 1);
+            void list.reload();
+          }}
+        />
       </details>
       <ErrorMessage error={list.error} />
       <div class="table-wrap">
