@@ -19,7 +19,7 @@ import type { ClaimedEvent, ClaimOptions, Store } from '../../src/store/port.js'
 import { Db } from '../../src/store/postgres/db.js';
 import { MIGRATION_LOCK_SQL, migrate, readMigrations } from '../../src/store/postgres/migrate.js';
 import { listenForDue, openPostgresStore, type PostgresStore } from '../../src/store/postgres/openPostgresStore.js';
-import { GroupWriter } from '../../src/store/postgres/writer.js';
+import { GroupWriter, type Merge } from '../../src/store/postgres/writer.js';
 import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
 import { storeConformance } from './conformance.js';
 import { aCappedDestination, anAttempt, aRequest, addRoute, ingest, newTeam, newWorld, type StoreHarness, T0 } from './fixtures.js';
@@ -496,6 +496,50 @@ function definePostgresTests(): void {
         assert.equal(writer.commits, 1);
         await writer.close();
         await assert.rejects(writer.submit(insert(4)), /store is closed/);
+      });
+    });
+
+    /** A merge that inserts all its ids in one statement, and remembers how many it was given each time. */
+    const mergedInserts = (): Merge<number> & { calls: number[] } => {
+      const calls: number[] = [];
+      return {
+        calls,
+        writeAll: async (tx, ids) => {
+          calls.push(ids.length);
+          await tx.db.run("INSERT INTO t (id, v) SELECT id, 'm' || id FROM unnest($1::int[]) AS id", [ids]);
+        },
+      };
+    };
+
+    test('merged operations next to each other are written in one call, and commit together', async () => {
+      await withTable(async (pool, rows) => {
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = mergedInserts();
+        // Two runs: the plain write in between keeps the batch's order.
+        await Promise.all([
+          ...[1, 2, 3].map((id) => writer.submitMerged(merge, id)),
+          writer.submit(insert(4)),
+          ...[5, 6].map((id) => writer.submitMerged(merge, id)),
+        ]);
+        assert.deepEqual(merge.calls, [3, 2]);
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5, 6]);
+        assert.equal(writer.commits, 1);
+        await writer.close();
+      });
+    });
+
+    test('a merged write that fails is redone one input at a time: the bad one fails alone, in the same commit', async () => {
+      await withTable(async (pool, rows) => {
+        await pool.query("INSERT INTO t (id, v) VALUES (3, 'taken')");
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = mergedInserts();
+        const results = await Promise.allSettled([1, 2, 3, 4, 5].map((id) => writer.submitMerged(merge, id)));
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        assert.deepEqual(merge.calls, [5, 1, 1, 1, 1, 1]);
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5]);
+        assert.equal((await pool.query<{ v: string }>('SELECT v FROM t WHERE id = 3')).rows[0]?.v, 'taken');
+        assert.equal(writer.commits, 1);
+        await writer.close();
       });
     });
 

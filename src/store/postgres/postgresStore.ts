@@ -64,7 +64,7 @@ import * as destinations from './destinations.js';
 import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
-import { insertRequest } from './ingest.js';
+import { INGESTS } from './ingest.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import { ensurePartitions, maintainPartitions } from './partitions.js';
@@ -246,7 +246,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
 
   // Ingest
   acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<void> {
-    return this.write((tx) => insertRequest(tx, request, newEvents));
+    return this.writer.submitMerged(INGESTS, { request, events: newEvents });
   }
 
   // Dispatch
