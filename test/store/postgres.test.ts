@@ -342,6 +342,62 @@ function definePostgresTests(): void {
     });
   });
 
+  describe("postgres store: ingest's cache of active connections", () => {
+    const activeIds = async (store: Store, sourceId: string): Promise<string[]> => (await store.listActiveConnectionsOfSource(sourceId)).map((c) => c.id).sort();
+
+    test('a route change made through this store is seen by the next ingest at once', async () => {
+      const h = await openFresh({ activeConnectionsTtlMs: 60_000 });
+      try {
+        const world = await newWorld(h.store);
+        const { source, connection } = world;
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id]);
+        const second = await addRoute(h.store, world);
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id, second.id].sort());
+        await h.store.setConnectionDisabled(world.teamId, second.id, T0, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id]);
+        await h.store.setConnectionDisabled(world.teamId, second.id, null, T0);
+        await h.store.setDestinationDisabled(world.teamId, world.destination.id, T0, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), [second.id]);
+        await h.store.deleteConnection(world.teamId, second.id, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), []);
+      } finally {
+        await h.cleanup();
+      }
+    });
+
+    test("another process's change: routing by the stale list never makes a wrong event", async () => {
+      // A TTL no test outlives, so the list is certainly stale (its expiry: activeConnectionsCache.test.ts).
+      const h = await openFresh({ activeConnectionsTtlMs: 60_000 });
+      try {
+        const other = await h.open();
+        const world = await newWorld(h.store);
+        const second = await addRoute(h.store, world);
+        const before = await activeIds(h.store, world.source.id); // cached here
+        await other.setConnectionDisabled(world.teamId, world.connection.id, T0, T0);
+        await other.deleteConnection(world.teamId, second.id, T0);
+        await addRoute(other, world);
+        const stale = await h.store.listActiveConnectionsOfSource(world.source.id);
+        assert.deepEqual(stale.map((c) => c.id).sort(), before, 'the other process changed nothing here yet');
+        // Each event's status is settled at commit from its connection's state then: nothing is queued for a
+        // connection disabled or deleted elsewhere.
+        const { eventIds } = await ingest(h.store, world, T0 + 1, { connections: stale });
+        const statuses = new Map<string, string>();
+        for (const id of eventIds) {
+          const event = await h.store.getEvent(world.teamId, id);
+          assert.ok(event !== null);
+          statuses.set(event.connectionId, event.status);
+        }
+        assert.deepEqual(Object.fromEntries(statuses), { [world.connection.id]: 'HOLD', [second.id]: 'CANCELLED' });
+        assert.equal(await h.store.nextDueAt(), null, 'nothing due');
+        // Enabling it again releases the held event, as for an event accepted just before the disable.
+        await other.setConnectionDisabled(world.teamId, world.connection.id, null, T0 + 2);
+        assert.equal((await h.store.getEvent(world.teamId, eventIds[0] ?? ''))?.status, 'QUEUED');
+      } finally {
+        await h.cleanup();
+      }
+    });
+  });
+
   describe('postgres store: the outbound face', () => {
     test('answers exactly as the SQLite store (the reference) does, verb by verb', async () => {
       const ids = outboundIds();
