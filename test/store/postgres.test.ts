@@ -381,17 +381,20 @@ function definePostgresTests(): void {
         // Each event's status is settled at commit from its connection's state then: nothing is queued for a
         // connection disabled or deleted elsewhere.
         const { eventIds } = await ingest(h.store, world, T0 + 1, { connections: stale });
-        const statuses = new Map<string, string>();
-        for (const id of eventIds) {
-          const event = await h.store.getEvent(world.teamId, id);
-          assert.ok(event !== null);
-          statuses.set(event.connectionId, event.status);
-        }
-        assert.deepEqual(Object.fromEntries(statuses), { [world.connection.id]: 'HOLD', [second.id]: 'CANCELLED' });
+        const statuses = async (): Promise<Record<string, string>> => {
+          const byConnection: Record<string, string> = {};
+          for (const id of eventIds) {
+            const event = await h.store.getEvent(world.teamId, id);
+            assert.ok(event !== null);
+            byConnection[event.connectionId] = event.status;
+          }
+          return byConnection;
+        };
+        assert.deepEqual(await statuses(), { [world.connection.id]: 'HOLD', [second.id]: 'CANCELLED' });
         assert.equal(await h.store.nextDueAt(), null, 'nothing due');
         // Enabling it again releases the held event, as for an event accepted just before the disable.
         await other.setConnectionDisabled(world.teamId, world.connection.id, null, T0 + 2);
-        assert.equal((await h.store.getEvent(world.teamId, eventIds[0] ?? ''))?.status, 'QUEUED');
+        assert.deepEqual(await statuses(), { [world.connection.id]: 'QUEUED', [second.id]: 'CANCELLED' });
       } finally {
         await h.cleanup();
       }
@@ -580,6 +583,18 @@ function definePostgresTests(): void {
         assert.deepEqual(merge.calls, [3, 2]);
         assert.deepEqual(await rows(), [1, 2, 3, 4, 5, 6]);
         assert.equal(writer.commits, 1);
+        await writer.close();
+      });
+    });
+
+    test('a merged run stays within its maximum weight; a heavier input is written alone', async () => {
+      await withTable(async (pool, rows) => {
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = { ...mergedInserts(), weigh: (id: number) => id, maxWeight: 10 };
+        // Weights 1 2 3 4 | 5 | 20 | 6
+        await Promise.all([1, 2, 3, 4, 5, 20, 6].map((id) => writer.submitMerged(merge, id)));
+        assert.deepEqual(merge.calls, [4, 1, 1, 1]);
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5, 6, 20]);
         await writer.close();
       });
     });

@@ -75,5 +75,12 @@ async function writeIngests(tx: Tx, ingests: Ingest[]): Promise<void> {
   if ((result?.queued ?? 0) > 0) tx.wake();
 }
 
-/** Ingests, merged by the group writer. */
-export const INGESTS: Merge<Ingest> = { writeAll: writeIngests };
+/**
+ * Ingests, merged by the group writer. Bodies travel hex-encoded inside the statement's bytea[] parameter, so a
+ * merged insert is kept to about 8 MiB of bodies: 64 ordinary webhooks merge, a few large ones go one at a time.
+ */
+export const INGESTS: Merge<Ingest> = {
+  writeAll: writeIngests,
+  weigh: (ingest) => ingest.request.body.length,
+  maxWeight: 8 * 1024 * 1024,
+};

@@ -42,6 +42,9 @@ export type Op<T> = (tx: Tx) => Promise<T>;
 /** Writes many inputs of one kind together; throws when any of them fails (each is then written alone). */
 export interface Merge<I> {
   writeAll(tx: Tx, inputs: I[]): Promise<void>;
+  /** How much an input weighs (bytes it sends); a merged run stays within `maxWeight` (one heavier input runs alone). */
+  weigh?(input: I): number;
+  maxWeight?: number;
 }
 
 type Outcome = { ok: true; value: unknown; woke: boolean } | { ok: false; error: unknown };
@@ -285,14 +288,25 @@ class Savepoints {
   }
 }
 
-/** The batch cut into runs: consecutive operations merged with the same `Merge` together, every other one alone. */
+/**
+ * The batch cut into runs: consecutive operations merged with the same `Merge` together, as long as the run stays
+ * within the merge's `maxWeight` (so one statement never carries many large bodies); every other operation alone.
+ */
 function runsOf(batch: Pending[]): Pending[][] {
   const runs: Pending[][] = [];
+  let weight = 0;
   for (const op of batch) {
     const last = runs.at(-1);
-    const previous = last?.at(-1);
-    if (last !== undefined && op.merged !== undefined && previous?.merged?.merge === op.merged.merge) last.push(op);
-    else runs.push([op]);
+    const merge = op.merged?.merge;
+    const heavy = merge?.weigh?.(op.merged?.input) ?? 0;
+    const joins = merge !== undefined && last?.at(-1)?.merged?.merge === merge && weight + heavy <= (merge.maxWeight ?? Infinity);
+    if (last !== undefined && joins) {
+      last.push(op);
+      weight += heavy;
+    } else {
+      runs.push([op]);
+      weight = heavy;
+    }
   }
   return runs;
 }
