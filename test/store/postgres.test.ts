@@ -19,7 +19,7 @@ import type { ClaimedEvent, ClaimOptions, Store } from '../../src/store/port.js'
 import { Db } from '../../src/store/postgres/db.js';
 import { MIGRATION_LOCK_SQL, migrate, readMigrations } from '../../src/store/postgres/migrate.js';
 import { listenForDue, openPostgresStore, type PostgresStore } from '../../src/store/postgres/openPostgresStore.js';
-import { GroupWriter } from '../../src/store/postgres/writer.js';
+import { GroupWriter, type Merge } from '../../src/store/postgres/writer.js';
 import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
 import { storeConformance } from './conformance.js';
 import { aCappedDestination, anAttempt, aRequest, addRoute, ingest, newTeam, newWorld, type StoreHarness, T0 } from './fixtures.js';
@@ -342,6 +342,65 @@ function definePostgresTests(): void {
     });
   });
 
+  describe("postgres store: ingest's cache of active connections", () => {
+    const activeIds = async (store: Store, sourceId: string): Promise<string[]> => (await store.listActiveConnectionsOfSource(sourceId)).map((c) => c.id).sort();
+
+    test('a route change made through this store is seen by the next ingest at once', async () => {
+      const h = await openFresh({ activeConnectionsTtlMs: 60_000 });
+      try {
+        const world = await newWorld(h.store);
+        const { source, connection } = world;
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id]);
+        const second = await addRoute(h.store, world);
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id, second.id].sort());
+        await h.store.setConnectionDisabled(world.teamId, second.id, T0, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), [connection.id]);
+        await h.store.setConnectionDisabled(world.teamId, second.id, null, T0);
+        await h.store.setDestinationDisabled(world.teamId, world.destination.id, T0, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), [second.id]);
+        await h.store.deleteConnection(world.teamId, second.id, T0);
+        assert.deepEqual(await activeIds(h.store, source.id), []);
+      } finally {
+        await h.cleanup();
+      }
+    });
+
+    test("another process's change: routing by the stale list never makes a wrong event", async () => {
+      // A TTL no test outlives, so the list is certainly stale (its expiry: activeConnectionsCache.test.ts).
+      const h = await openFresh({ activeConnectionsTtlMs: 60_000 });
+      try {
+        const other = await h.open();
+        const world = await newWorld(h.store);
+        const second = await addRoute(h.store, world);
+        const before = await activeIds(h.store, world.source.id); // cached here
+        await other.setConnectionDisabled(world.teamId, world.connection.id, T0, T0);
+        await other.deleteConnection(world.teamId, second.id, T0);
+        await addRoute(other, world);
+        const stale = await h.store.listActiveConnectionsOfSource(world.source.id);
+        assert.deepEqual(stale.map((c) => c.id).sort(), before, 'the other process changed nothing here yet');
+        // Each event's status is settled at commit from its connection's state then: nothing is queued for a
+        // connection disabled or deleted elsewhere.
+        const { eventIds } = await ingest(h.store, world, T0 + 1, { connections: stale });
+        const statuses = async (): Promise<Record<string, string>> => {
+          const byConnection: Record<string, string> = {};
+          for (const id of eventIds) {
+            const event = await h.store.getEvent(world.teamId, id);
+            assert.ok(event !== null);
+            byConnection[event.connectionId] = event.status;
+          }
+          return byConnection;
+        };
+        assert.deepEqual(await statuses(), { [world.connection.id]: 'HOLD', [second.id]: 'CANCELLED' });
+        assert.equal(await h.store.nextDueAt(), null, 'nothing due');
+        // Enabling it again releases the held event, as for an event accepted just before the disable.
+        await other.setConnectionDisabled(world.teamId, world.connection.id, null, T0 + 2);
+        assert.deepEqual(await statuses(), { [world.connection.id]: 'QUEUED', [second.id]: 'CANCELLED' });
+      } finally {
+        await h.cleanup();
+      }
+    });
+  });
+
   describe('postgres store: the outbound face', () => {
     test('answers exactly as the SQLite store (the reference) does, verb by verb', async () => {
       const ids = outboundIds();
@@ -496,6 +555,64 @@ function definePostgresTests(): void {
         assert.equal(writer.commits, 1);
         await writer.close();
         await assert.rejects(writer.submit(insert(4)), /store is closed/);
+      });
+    });
+
+    /** A merge that inserts all its ids in one statement, answers each id's value, and remembers how many it was given each time. */
+    const mergedInserts = (): Merge<number, string> & { calls: number[] } => {
+      const calls: number[] = [];
+      return {
+        calls,
+        writeAll: async (tx, ids) => {
+          calls.push(ids.length);
+          const inserted = await tx.db.rows<{ v: string }>("INSERT INTO t (id, v) SELECT id, 'm' || id FROM unnest($1::int[]) WITH ORDINALITY AS k(id, n) ORDER BY n RETURNING v", [ids]);
+          return inserted.map((row) => row.v);
+        },
+      };
+    };
+
+    test('merged operations next to each other are written in one call, and commit together', async () => {
+      await withTable(async (pool, rows) => {
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = mergedInserts();
+        // Two runs: the plain write in between keeps the batch's order.
+        const answers = await Promise.all([
+          ...[1, 2, 3].map((id) => writer.submitMerged(merge, id)),
+          writer.submit(insert(4)),
+          ...[5, 6].map((id) => writer.submitMerged(merge, id)),
+        ]);
+        assert.deepEqual(merge.calls, [3, 2]);
+        assert.deepEqual([...answers.slice(0, 3), ...answers.slice(4)], ['m1', 'm2', 'm3', 'm5', 'm6'], 'each merged input gets its own value');
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5, 6]);
+        assert.equal(writer.commits, 1);
+        await writer.close();
+      });
+    });
+
+    test('a merged run stays within its maximum weight; a heavier input is written alone', async () => {
+      await withTable(async (pool, rows) => {
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = { ...mergedInserts(), weigh: (id: number) => id, maxWeight: 10 };
+        // Weights 1 2 3 4 | 5 | 20 | 6
+        await Promise.all([1, 2, 3, 4, 5, 20, 6].map((id) => writer.submitMerged(merge, id)));
+        assert.deepEqual(merge.calls, [4, 1, 1, 1]);
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5, 6, 20]);
+        await writer.close();
+      });
+    });
+
+    test('a merged write that fails is redone one input at a time: the bad one fails alone, in the same commit', async () => {
+      await withTable(async (pool, rows) => {
+        await pool.query("INSERT INTO t (id, v) VALUES (3, 'taken')");
+        const writer = new GroupWriter(pool, { lanes: 1, channel: null });
+        const merge = mergedInserts();
+        const results = await Promise.allSettled([1, 2, 3, 4, 5].map((id) => writer.submitMerged(merge, id)));
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        assert.deepEqual(merge.calls, [5, 1, 1, 1, 1, 1]);
+        assert.deepEqual(await rows(), [1, 2, 3, 4, 5]);
+        assert.equal((await pool.query<{ v: string }>('SELECT v FROM t WHERE id = 3')).rows[0]?.v, 'taken');
+        assert.equal(writer.commits, 1);
+        await writer.close();
       });
     });
 

@@ -335,13 +335,15 @@ function definePartitionTests(): void {
           }
         }
 
-        // Ingest: the request and its events, one statement (routing only; no scan of a big table).
-        const reqId = newId('request', w1 + 3 * WEEK_MS);
+        // Ingest: requests and their events, one statement (routing only; no scan of a big table).
+        const ingestAt = w1 + 3 * WEEK_MS;
+        const reqId = newId('request', ingestAt);
         await explain(
           'ingest',
           ACCEPT_SQL,
-          [reqId, world.teamId, world.source.id, 'POST', '/', '', '{}', Buffer.from('{}'), true, null, '[]', w1 + 3 * WEEK_MS,
-            [newId('event', w1 + 3 * WEEK_MS)], [connectionIds[0]], [destinationIds[0]], [w1 + 3 * WEEK_MS], null],
+          [[reqId], [world.teamId], [world.source.id], ['POST'], ['/'], [''], ['{}'], [Buffer.from('{}')], [true], [null], ['[]'], [ingestAt],
+            [newId('event', ingestAt)], [reqId], [world.teamId], [world.source.id], [connectionIds[0] ?? null], [destinationIds[0] ?? null], [ingestAt],
+            [null], [ingestAt]],
         );
 
         // The queue: claim heads, one destination's claim, live leases, next due, the lease, and recording results.

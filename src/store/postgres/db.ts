@@ -8,7 +8,7 @@ import pg from 'pg';
 /** Anything a query runs on: the pool (one implicit transaction per statement) or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-export type SqlValue = string | number | boolean | Buffer | null | readonly (string | number | boolean | null)[];
+export type SqlValue = string | number | boolean | Buffer | null | readonly (string | number | boolean | Buffer | null)[];
 
 /**
  * int8 (bigint) columns hold millisecond times and counts: read them as numbers. Every value Sluice stores is far

@@ -1,41 +1,54 @@
 /**
- * Ingest: a request and the events it fans out to, written in one statement inside the caller's group-commit
- * transaction. Each event's status is settled here, at commit, from its connection's state rather than taken on
- * trust from the caller: a connection paused, disabled or deleted between the ingest's lookup and this commit
- * would otherwise leave an event queued that no claim will take (or held after its release already ran). The
- * shared route locks taken first (holds.ts) order this statement with any concurrent change of those routes, so
- * the state it reads is the one committed last. When an event is queued or scheduled (a delay rule), the workers are woken (NOTIFY at commit) to
- * recompute their next wake-up.
+ * Ingest: requests and the events they fan out to, written inside the group-commit transaction. The writer merges
+ * the ingests next to each other in a batch (writer.ts, `submitMerged`): one statement takes the route locks of
+ * them all, one statement inserts all their requests and events (unnest of arrays), whatever their number; a
+ * merged write that fails is redone one ingest at a time, so a bad one fails alone.
+ *
+ * Each event's status is settled here, at commit, from its connection's state rather than taken on trust from the
+ * caller (SCHEDULED when a delay rule made it due later): a connection paused, disabled or deleted between the
+ * ingest's lookup and this commit would otherwise leave an event queued that no claim will take (or held after its
+ * release already ran). The shared route locks taken first (holds.ts) order this statement with any concurrent
+ * change of those routes, so the state it reads is the one committed last. Deduplicate claims are settled here
+ * too, before the insert: an event whose key is live for its connection is not made, and its request records it
+ * as ignored. When an event is queued or scheduled, the workers are woken (NOTIFY at commit) to recompute their
+ * next wake-up.
  */
 import type { RequestRecord } from '../../domain/model.js';
 import { acceptedOf, ignoredToJson, withoutDuplicates } from '../ignoredRoutes.js';
 import type { AcceptedRequest, NewEvent } from '../port.js';
 import { lockRoutesShared } from './holds.js';
-import type { Tx } from './writer.js';
+import type { Merge, Tx } from './writer.js';
+
+export interface Ingest {
+  request: RequestRecord;
+  events: NewEvent[];
+}
 
 export const ACCEPT_SQL = `
 WITH request AS (
-  INSERT INTO requests (id, team_id, source_id, method, path, query, headers, body, body_is_json, rejection_cause, event_ids, ignored, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $17, $12)
+  INSERT INTO requests (id, team_id, source_id, method, path, query, headers, body, body_is_json, rejection_cause, event_ids, created_at, ignored)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::boolean[],
+    $10::text[], $11::text[], $12::bigint[], $20::text[])
 ),
 settled AS (
-  SELECT k.id, k.connection_id, k.destination_id, k.due_at,
+  SELECT k.id, k.request_id, k.team_id, k.source_id, k.connection_id, k.destination_id, k.created_at, k.due_at,
     CASE
       WHEN c.id IS NULL THEN 'CANCELLED'
       WHEN c.paused_at IS NOT NULL OR c.disabled_at IS NOT NULL OR d.disabled_at IS NOT NULL THEN 'HOLD'
-      WHEN k.due_at > $12::bigint THEN 'SCHEDULED'
+      WHEN k.due_at > k.created_at THEN 'SCHEDULED'
       ELSE 'QUEUED'
     END AS status
-  FROM unnest($13::text[], $14::text[], $15::text[], $16::bigint[]) WITH ORDINALITY AS k(id, connection_id, destination_id, due_at, n)
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], $21::bigint[])
+    WITH ORDINALITY AS k(id, request_id, team_id, source_id, connection_id, destination_id, created_at, due_at, n)
   LEFT JOIN connections c ON c.id = k.connection_id
   LEFT JOIN destinations d ON d.id = c.destination_id
   ORDER BY k.n
 ),
 inserted AS (
   INSERT INTO events (id, team_id, request_id, connection_id, source_id, destination_id, status, due_at, next_attempt_at, next_trigger, created_at, updated_at)
-  SELECT s.id, $2, $1, s.connection_id, $3, s.destination_id, s.status,
+  SELECT s.id, s.team_id, s.request_id, s.connection_id, s.source_id, s.destination_id, s.status,
     CASE WHEN s.status IN ('QUEUED', 'SCHEDULED') THEN s.due_at END, CASE WHEN s.status IN ('QUEUED', 'SCHEDULED') THEN s.due_at END,
-    'INITIAL', $12, $12
+    'INITIAL', s.created_at, s.created_at
   FROM settled s
   RETURNING status
 )
@@ -80,28 +93,53 @@ async function claimDedupKeys(tx: Tx, at: number, events: NewEvent[]): Promise<M
   return duplicates;
 }
 
-export async function insertRequest(tx: Tx, received: RequestRecord, proposed: NewEvent[]): Promise<AcceptedRequest> {
-  await lockRoutesShared(tx.db, proposed.flatMap((e) => [e.connectionId, e.destinationId]));
-  const { request, events } = withoutDuplicates(received, proposed, await claimDedupKeys(tx, received.createdAt, proposed));
+/**
+ * Writes the ingests (see above): their shared route locks first, then each one's deduplicate claims (rare: one
+ * statement per ingest that has any, so repeats within one merged run meet on the key like any others), then one
+ * insert of everything.
+ */
+async function writeIngests(tx: Tx, ingests: Ingest[]): Promise<AcceptedRequest[]> {
+  await lockRoutesShared(tx.db, ingests.flatMap((i) => i.events.flatMap((e) => [e.connectionId, e.destinationId])));
+  const settled: Ingest[] = [];
+  for (const ingest of ingests) {
+    const duplicates = await claimDedupKeys(tx, ingest.request.createdAt, ingest.events);
+    settled.push(withoutDuplicates(ingest.request, ingest.events, duplicates));
+  }
+  const requests = settled.map((i) => i.request);
+  const events = settled.flatMap(({ request, events }) => events.map((event) => ({ request, event })));
   const result = await tx.db.row<{ queued: number }>(ACCEPT_SQL, [
-    request.id,
-    request.teamId,
-    request.sourceId,
-    request.method,
-    request.path,
-    request.query,
-    JSON.stringify(request.headers),
-    request.body,
-    request.bodyIsJson,
-    request.rejectionCause,
-    JSON.stringify(request.eventIds),
-    request.createdAt,
-    events.map((e) => e.id),
-    events.map((e) => e.connectionId),
-    events.map((e) => e.destinationId),
-    events.map((e) => e.dueAt ?? request.createdAt),
-    ignoredToJson(request.ignored),
+    requests.map((r) => r.id),
+    requests.map((r) => r.teamId),
+    requests.map((r) => r.sourceId),
+    requests.map((r) => r.method),
+    requests.map((r) => r.path),
+    requests.map((r) => r.query),
+    requests.map((r) => JSON.stringify(r.headers)),
+    requests.map((r) => r.body),
+    requests.map((r) => r.bodyIsJson),
+    requests.map((r) => r.rejectionCause),
+    requests.map((r) => JSON.stringify(r.eventIds)),
+    requests.map((r) => r.createdAt),
+    events.map(({ event }) => event.id),
+    events.map(({ request }) => request.id),
+    events.map(({ request }) => request.teamId),
+    events.map(({ request }) => request.sourceId),
+    events.map(({ event }) => event.connectionId),
+    events.map(({ event }) => event.destinationId),
+    events.map(({ request }) => request.createdAt),
+    requests.map((r) => ignoredToJson(r.ignored)),
+    events.map(({ request, event }) => event.dueAt ?? request.createdAt),
   ]);
   if ((result?.queued ?? 0) > 0) tx.wake();
-  return acceptedOf(request);
+  return settled.map((i) => acceptedOf(i.request));
 }
+
+/**
+ * Ingests, merged by the group writer. Bodies travel hex-encoded inside the statement's bytea[] parameter, so a
+ * merged insert is kept to about 8 MiB of bodies: 64 ordinary webhooks merge, a few large ones go one at a time.
+ */
+export const INGESTS: Merge<Ingest, AcceptedRequest> = {
+  writeAll: writeIngests,
+  weigh: (ingest) => ingest.request.body.length,
+  maxWeight: 8 * 1024 * 1024,
+};

@@ -11,6 +11,7 @@
  * tests, can share one database without seeing each other's tables.
  */
 import pg from 'pg';
+import { ACTIVE_CONNECTIONS_TTL_MS } from './activeConnectionsCache.js';
 import { TYPES } from './db.js';
 import { quoteIdentifier } from './migrate.js';
 import { checkChannel, DUE_CHANNEL } from './notify.js';
@@ -32,6 +33,8 @@ export interface PostgresStoreOptions {
   maxBatch?: number;
   /** A retry due within this many ms of being recorded wakes the workers (default 1000). */
   wakeWithinMs?: number;
+  /** How long ingest may reuse a source's active connections (default 1000 ms; 0 = read them every time). */
+  activeConnectionsTtlMs?: number;
   /** Told about errors of idle pooled connections (the pool drops them and opens new ones). */
   onPoolError?: (error: Error) => void;
 }
@@ -88,6 +91,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     writeLanes: options.writeLanes ?? Math.min(4, Math.max(1, Math.floor(poolSize / 3))),
     maxBatch: options.maxBatch ?? 64,
     wakeWithinMs: options.wakeWithinMs ?? 1000,
+    activeConnectionsTtlMs: options.activeConnectionsTtlMs ?? ACTIVE_CONNECTIONS_TTL_MS,
   });
 }
 

@@ -56,6 +56,7 @@ import type {
   PartitionMaintenance,
   TimePartitionedStore,
 } from '../port.js';
+import { ActiveConnectionsCache } from './activeConnectionsCache.js';
 import * as attempts from './attempts.js';
 import * as bulkRetries from './bulkRetries.js';
 import * as claim from './claim.js';
@@ -66,7 +67,7 @@ import * as destinations from './destinations.js';
 import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
-import { insertRequest } from './ingest.js';
+import { INGESTS } from './ingest.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import { ensurePartitions, maintainPartitions } from './partitions.js';
@@ -77,7 +78,7 @@ import { purgeBefore, purgeIdempotencyKeys } from './retention.js';
 import * as sealedSecrets from './sealedSecrets.js';
 import * as sources from './sources.js';
 import * as teams from './teams.js';
-import { GroupWriter, type Op } from './writer.js';
+import { GroupWriter, type Op, type Tx } from './writer.js';
 
 export interface PostgresStoreSettings {
   schema: string | null;
@@ -86,11 +87,14 @@ export interface PostgresStoreSettings {
   maxBatch: number;
   /** A retry due within this many ms wakes the workers (they would otherwise find it at their next poll). */
   wakeWithinMs: number;
+  /** How long ingest may reuse a source's active connections (activeConnectionsCache.ts; 0 = read every time). */
+  activeConnectionsTtlMs: number;
 }
 
 export class PostgresStore implements GatewayStore, TimePartitionedStore {
   private readonly db: Db;
   private readonly writer: GroupWriter;
+  private readonly activeConnections: ActiveConnectionsCache;
   private closed = false;
 
   constructor(
@@ -99,6 +103,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   ) {
     this.db = new Db(pg);
     this.writer = new GroupWriter(pg, { lanes: settings.writeLanes, maxBatch: settings.maxBatch, channel: settings.channel });
+    this.activeConnections = new ActiveConnectionsCache((sourceId) => connections.listActiveConnectionsOfSource(this.db, sourceId), settings.activeConnectionsTtlMs);
   }
 
   /** Transactions committed by the writer so far: concurrent writes should share few of them (tests, metrics). */
@@ -118,6 +123,15 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
 
   private write<T>(op: Op<T>): Promise<T> {
     return this.writer.submit(op);
+  }
+
+  /** A write that may change which connections of a source are active: ingest's cached lists are dropped after it. */
+  private async writeRoutes<T>(op: Op<T>): Promise<T> {
+    try {
+      return await this.write(op);
+    } finally {
+      this.activeConnections.invalidate();
+    }
   }
 
   /** Applies the migrations, then creates the time partitions this week and the next ones need (partitions.ts). */
@@ -172,7 +186,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
 
   // Sources
   createSource(source: Source): Promise<void> {
-    return this.write((tx) => sources.insertSource(tx.db, source));
+    return this.writeRoutes((tx) => sources.insertSource(tx.db, source));
   }
   getSource(teamId: string, id: string): Promise<Source | null> {
     return sources.getSource(this.db, teamId, id);
@@ -184,13 +198,13 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return sources.listSources(this.db, teamId, page, filter);
   }
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null> {
-    return this.write((tx) => sources.updateSource(tx.db, teamId, id, patch, now));
+    return this.writeRoutes((tx) => sources.updateSource(tx.db, teamId, id, patch, now));
   }
   setSourceDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Source | null> {
-    return this.write((tx) => sources.setSourceDisabled(tx.db, teamId, id, disabledAt, now));
+    return this.writeRoutes((tx) => sources.setSourceDisabled(tx.db, teamId, id, disabledAt, now));
   }
   deleteSource(teamId: string, id: string, now: number): Promise<boolean> {
-    return this.write((tx) => sources.deleteSource(tx.db, teamId, id, now));
+    return this.writeRoutes((tx) => sources.deleteSource(tx.db, teamId, id, now));
   }
 
   // Destinations
@@ -204,18 +218,18 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return destinations.listDestinations(this.db, teamId, page, filter);
   }
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null> {
-    return this.write((tx) => destinations.updateDestination(tx.db, teamId, id, patch, now));
+    return this.writeRoutes((tx) => destinations.updateDestination(tx.db, teamId, id, patch, now));
   }
   setDestinationDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Destination | null> {
-    return this.write((tx) => destinations.setDestinationDisabled(tx, teamId, id, disabledAt, now));
+    return this.writeRoutes((tx) => destinations.setDestinationDisabled(tx, teamId, id, disabledAt, now));
   }
   deleteDestination(teamId: string, id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
-    return this.write((tx) => destinations.deleteDestination(tx.db, teamId, id));
+    return this.writeRoutes((tx) => destinations.deleteDestination(tx.db, teamId, id));
   }
 
   // Connections
   createConnection(connection: Connection): Promise<void> {
-    return this.write((tx) => connections.insertConnection(tx.db, connection));
+    return this.writeRoutes((tx) => connections.insertConnection(tx.db, connection));
   }
   getConnection(teamId: string, id: string): Promise<Connection | null> {
     return connections.getConnection(this.db, teamId, id);
@@ -231,24 +245,24 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return connections.listConnections(this.db, teamId, page, filter);
   }
   updateConnection(teamId: string, id: string, patch: ConnectionPatch, now: number): Promise<Connection | null> {
-    return this.write((tx) => connections.updateConnection(tx.db, teamId, id, patch, now));
+    return this.writeRoutes((tx) => connections.updateConnection(tx.db, teamId, id, patch, now));
   }
   setConnectionPaused(teamId: string, id: string, pausedAt: number | null, now: number): Promise<Connection | null> {
-    return this.write((tx) => connections.setConnectionPaused(tx, teamId, id, pausedAt, now));
+    return this.writeRoutes((tx) => connections.setConnectionPaused(tx, teamId, id, pausedAt, now));
   }
   setConnectionDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Connection | null> {
-    return this.write((tx) => connections.setConnectionDisabled(tx, teamId, id, disabledAt, now));
+    return this.writeRoutes((tx) => connections.setConnectionDisabled(tx, teamId, id, disabledAt, now));
   }
   deleteConnection(teamId: string, id: string, now: number): Promise<boolean> {
-    return this.write((tx) => connections.deleteConnection(tx.db, teamId, id, now));
+    return this.writeRoutes((tx) => connections.deleteConnection(tx.db, teamId, id, now));
   }
   listActiveConnectionsOfSource(sourceId: string): Promise<Connection[]> {
-    return connections.listActiveConnectionsOfSource(this.db, sourceId);
+    return this.activeConnections.get(sourceId);
   }
 
   // Ingest
   acceptRequest(request: RequestRecord, newEvents: NewEvent[]): Promise<AcceptedRequest> {
-    return this.write((tx) => insertRequest(tx, request, newEvents));
+    return this.writer.submitMerged(INGESTS, { request, events: newEvents });
   }
 
   // Dispatch
@@ -260,7 +274,9 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return events.loadForManualAttempt(this.db, teamId, eventId);
   }
   recordAttempts(results: AttemptResult[], now: number): Promise<void> {
-    return this.write((tx) => record.recordAttempts(tx, results, now, this.settings.wakeWithinMs));
+    const write = (tx: Tx): Promise<void> => record.recordAttempts(tx, results, now, this.settings.wakeWithinMs);
+    // A 410 answer disables its destination (goneDestination.ts).
+    return results.some((r) => r.gone !== undefined) ? this.writeRoutes(write) : this.write(write);
   }
   releaseClaims(claims: { eventId: string; leaseToken: string }[]): Promise<void> {
     // The port gives no clock here: "due again at once" is the wall clock's now.
