@@ -89,15 +89,22 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<
 }
 
 /** Fills the file system holding `dir` until it refuses to grow; returns the filler's path. */
+/** Bounded: a file system that never reports ENOSPC fails the test instead of writing forever. */
+const FILL_LIMIT_BYTES = 256 * 1024 * 1024;
+
 async function fillDisk(dir: string): Promise<string> {
   const path = join(dir, 'filler');
   const handle = await open(path, 'w');
+  let written = 0;
   try {
     for (const size of [1 << 20, 1 << 12]) {
       const chunk = Buffer.alloc(size, 1);
       for (;;) {
+        if (written > FILL_LIMIT_BYTES) throw new Error(`wrote ${written} bytes to ${dir} without ENOSPC: is it the 24 MiB tmpfs?`);
         try {
-          await handle.write(chunk);
+          const { bytesWritten } = await handle.write(chunk);
+          if (bytesWritten === 0) break; // full, said without an error
+          written += bytesWritten;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
           throw error;
