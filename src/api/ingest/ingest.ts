@@ -201,7 +201,8 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
     }));
     const eventIds = events.map((event) => event.id);
     await store.acceptRequest({ ...record, eventIds }, events);
-    if (events.some((event) => event.status === 'QUEUED')) engine.wake();
+    const due = events.filter((event) => event.status === 'QUEUED');
+    if (due.length > 0) engine.wake(due.map((event) => event.destinationId));
     return answer(reply, source, {
       status: 'SUCCESS',
       message: `Request stored by Sluice; inspect it with GET /requests/${record.id}`,
