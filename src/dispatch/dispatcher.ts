@@ -35,8 +35,9 @@ export interface DispatcherOptions {
 }
 
 /**
- * When due events were left unclaimed because their destinations are at their concurrency cap, a finishing
- * attempt wakes the loop; this bounds the wait for events that fall due behind them meanwhile.
+ * When due events were left unclaimed because their destinations are at (or near) their concurrency cap, the
+ * finishing attempt that frees enough of their slots wakes the loop (slots.ts); this bounds the wait for events of
+ * other destinations that fall due behind them meanwhile.
  */
 const CAPPED_RECHECK_MS = 500;
 /** Signing secrets are kept this long, so a rotation takes effect within it. */
