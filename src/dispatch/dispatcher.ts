@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   secretFor: (teamId: string) => Promise<string>;
   /** Deliveries to event destinations (outbound face); without it they fail as undeliverable. */
   outbound?: OutboundDelivery;
+  /** How soon a freed slot below the refill threshold is refilled anyway; REFILL_WAIT_MS by default. */
+  refillWaitMs?: number;
 }
 
 /**
@@ -40,6 +42,11 @@ export interface DispatcherOptions {
  * other destinations that fall due behind them meanwhile.
  */
 const CAPPED_RECHECK_MS = 500;
+/**
+ * A freed slot that does not refill its destination at once (slots.ts) is refilled within this: a destination
+ * whose attempts take long then still runs close to its cap, while a fast one reaches the threshold first.
+ */
+const REFILL_WAIT_MS = 25;
 /** Signing secrets are kept this long, so a rotation takes effect within it. */
 const SECRET_TTL_MS = 10_000;
 
@@ -75,6 +82,8 @@ export class Dispatcher implements DeliveryEngine {
   /** Set by wake(); a wake-up that arrives during a claim cycle makes the next cycle start at once. */
   private woken = false;
   private wakePending = false;
+  private refillTimer: NodeJS.Timeout | null = null;
+  private readonly refillWaitMs: number;
   private interruptSleep: (() => void) | null = null;
   /** When the loop's current sleep ends (null while it is not sleeping). */
   private sleepingUntil: number | null = null;
@@ -87,6 +96,7 @@ export class Dispatcher implements DeliveryEngine {
     this.now = options.now ?? Date.now;
     this.secretFor = options.secretFor;
     this.outbound = options.outbound;
+    this.refillWaitMs = options.refillWaitMs ?? REFILL_WAIT_MS;
     this.recorder = new AttemptRecorder(this.store, this.now, this.logger, (results) => this.afterRecord(results));
     this.slots = new Slots(this.config.dispatchConcurrency, this.config.destinationConcurrency);
     this.defaultRule = defaultRetryRule(this.config.retry.intervalMs, this.config.retry.count);
@@ -104,7 +114,10 @@ export class Dispatcher implements DeliveryEngine {
    * now would lease only the few slots free.
    */
   wake(destinationIds?: readonly string[]): void {
-    if (destinationIds !== undefined && !this.slots.worthClaiming(destinationIds)) return;
+    if (destinationIds !== undefined && !this.slots.worthClaiming(destinationIds)) {
+      this.wakeWithin();
+      return;
+    }
     this.woken = true;
     this.interruptSleep?.();
   }
@@ -120,6 +133,21 @@ export class Dispatcher implements DeliveryEngine {
       this.wakePending = false;
       this.wake();
     });
+  }
+
+  /** A wake-up within refillWaitMs, unless a claim cycle starts before (one timer at most). */
+  private wakeWithin(): void {
+    if (this.refillTimer !== null || this.stopping) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      this.wake();
+    }, this.refillWaitMs);
+  }
+
+  private cancelWakeWithin(): void {
+    if (this.refillTimer === null) return;
+    clearTimeout(this.refillTimer);
+    this.refillTimer = null;
   }
 
   forgetDestination(destinationId: string): void {
@@ -157,6 +185,7 @@ export class Dispatcher implements DeliveryEngine {
   private async run(): Promise<void> {
     while (!this.stopping) {
       this.woken = false;
+      this.cancelWakeWithin(); // this cycle claims for every free slot
       try {
         const batchWasFull = await this.claimAndLaunch();
         if (batchWasFull || this.woken) continue;
@@ -261,6 +290,7 @@ export class Dispatcher implements DeliveryEngine {
     } finally {
       this.running.delete(entry);
       if (this.slots.give(destination.id)) this.wakeSoon();
+      else this.wakeWithin();
     }
   }
 
@@ -387,6 +417,7 @@ export class Dispatcher implements DeliveryEngine {
 
   private async shutDown(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    this.cancelWakeWithin();
     this.interruptSleep?.();
     await this.loop;
     const settled = () => Promise.allSettled([...this.running].map((r) => r.task));

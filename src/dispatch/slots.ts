@@ -6,7 +6,9 @@
  * indexes however few events it leases. Claiming again after every finished attempt made most claims lease one or
  * two events (BENCHMARKS.md, "Before and after: fewer, larger claims"), so a destination with attempts in flight
  * is refilled only once REFILL_SHARE of its slots are free. Nothing waits for long because of it: a destination
- * that is not refilled has attempts in flight, and the one that brings it down to the threshold wakes the loop.
+ * that is not refilled has attempts in flight, and the one that brings it down to the threshold wakes the loop;
+ * a slot freed below the threshold is refilled anyway within the dispatcher's REFILL_WAIT_MS (25 ms), so a
+ * destination whose attempts take long still runs close to its cap.
  */
 import type { Destination } from '../domain/model.js';
 

@@ -36,8 +36,8 @@ describe('Dispatcher', () => {
   let dispatcher: Dispatcher | null = null;
   let config: Config;
 
-  function startDispatcher(overrides: Partial<Config> = {}, store: Store = t.store): Dispatcher {
-    const d = new Dispatcher({ store, config: { ...config, ...overrides }, publishers, logger: silentLogger, secretFor: async () => SIGNING_SECRET });
+  function startDispatcher(overrides: Partial<Config> = {}, store: Store = t.store, refillWaitMs?: number): Dispatcher {
+    const d = new Dispatcher({ store, config: { ...config, ...overrides }, publishers, logger: silentLogger, secretFor: async () => SIGNING_SECRET, refillWaitMs });
     d.start();
     dispatcher = d;
     return d;
@@ -285,7 +285,8 @@ describe('Dispatcher', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    startDispatcher(NO_POLL, counting);
+    // The refill timer (the next test) is set far out here: this one checks the threshold alone.
+    startDispatcher(NO_POLL, counting, 60_000);
     for (const id of ids) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
     assert.equal(claims.reduce((a, b) => a + b, 0), 200);
     const average = 200 / claims.length;
@@ -316,6 +317,28 @@ describe('Dispatcher', () => {
     const done = await waitForEvent(t, late, (e) => e.status === 'SUCCESSFUL');
     assert.ok((done.lastAttemptAt ?? Infinity) - released < LATE_MS, `attempted ${(done.lastAttemptAt ?? 0) - released} ms after the slots freed (the poll is a minute)`);
     for (const id of first) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
+  });
+
+  it('refills a slot freed below the refill threshold while the destination\'s other attempts are still running', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const arrivals: number[] = [];
+    receiver.handler = async (_req, res) => {
+      arrivals.push(Date.now());
+      if (arrivals.length >= 2 && arrivals.length <= 4) await held; // three of the first four are slow
+      res.end('ok');
+    };
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 4, rate_limit_period: 'concurrent' } });
+    const ids = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest()));
+    try {
+      startDispatcher(NO_POLL);
+      // The fast one frees 1 of 4 slots (the threshold is 2): the fifth is attempted anyway, beside the three held.
+      await receiver.waitFor(5, 5000);
+      assert.equal(arrivals.length, 5);
+    } finally {
+      release();
+    }
+    for (const id of ids) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
   });
 
   it('re-leases a claim whose destination allows a longer attempt than the current lease covers', async () => {
