@@ -10,7 +10,7 @@ import type { Config } from '../config/loadConfig.js';
 import { defaultRetryRule } from '../domain/backoff.js';
 import { SluiceError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import type { AttemptRecord, AttemptTrigger, RetryRule } from '../domain/model.js';
+import type { AttemptRecord, AttemptTrigger, Destination, RetryRule } from '../domain/model.js';
 import type { PublisherRegistry } from '../destinations/registry.js';
 import type { PublishOutcome } from '../destinations/types.js';
 import type { AttemptResult, ClaimedEvent, Store } from '../store/port.js';
@@ -19,6 +19,7 @@ import type { DispatchLogger } from './logger.js';
 import type { OutboundDelivery } from './outbound.js';
 import type { DeliveryEngine } from './port.js';
 import { AttemptRecorder } from './recorder.js';
+import { Slots } from './slots.js';
 import { attemptTimeoutMs, clampTimeout, leaseCovers, leaseFor } from './timing.js';
 
 export interface DispatcherOptions {
@@ -31,13 +32,21 @@ export interface DispatcherOptions {
   secretFor: (teamId: string) => Promise<string>;
   /** Deliveries to event destinations (outbound face); without it they fail as undeliverable. */
   outbound?: OutboundDelivery;
+  /** How soon a freed slot below the refill threshold is refilled anyway; REFILL_WAIT_MS by default. */
+  refillWaitMs?: number;
 }
 
 /**
- * When due events were left unclaimed because their destinations are at their concurrency cap, a finishing
- * attempt wakes the loop; this bounds the wait for events that fall due behind them meanwhile.
+ * When due events were left unclaimed because their destinations are at (or near) their concurrency cap, the
+ * finishing attempt that frees enough of their slots wakes the loop (slots.ts); this bounds the wait for events of
+ * other destinations that fall due behind them meanwhile.
  */
 const CAPPED_RECHECK_MS = 500;
+/**
+ * A freed slot that does not refill its destination at once (slots.ts) is refilled within this: a destination
+ * whose attempts take long then still runs close to its cap, while a fast one reaches the threshold first.
+ */
+const REFILL_WAIT_MS = 25;
 /** Signing secrets are kept this long, so a rotation takes effect within it. */
 const SECRET_TTL_MS = 10_000;
 
@@ -61,8 +70,7 @@ export class Dispatcher implements DeliveryEngine {
   /** Longest attempt timeout seen so far: claims lease for it (timing.ts). */
   private longestTimeoutMs: number;
 
-  private readonly inFlight = new Map<string, number>();
-  private inFlightTotal = 0;
+  private readonly slots: Slots;
   private readonly running = new Set<Running>();
   /** Claims given back without an attempt (cancelled by shutdown), released in one write at the end. */
   private readonly unattempted: { eventId: string; leaseToken: string }[] = [];
@@ -74,7 +82,11 @@ export class Dispatcher implements DeliveryEngine {
   /** Set by wake(); a wake-up that arrives during a claim cycle makes the next cycle start at once. */
   private woken = false;
   private wakePending = false;
+  private refillTimer: NodeJS.Timeout | null = null;
+  private readonly refillWaitMs: number;
   private interruptSleep: (() => void) | null = null;
+  /** When the loop's current sleep ends (null while it is not sleeping). */
+  private sleepingUntil: number | null = null;
 
   constructor(options: DispatcherOptions) {
     this.store = options.store;
@@ -84,7 +96,9 @@ export class Dispatcher implements DeliveryEngine {
     this.now = options.now ?? Date.now;
     this.secretFor = options.secretFor;
     this.outbound = options.outbound;
-    this.recorder = new AttemptRecorder(this.store, this.now, this.logger, () => this.wakeSoon());
+    this.refillWaitMs = options.refillWaitMs ?? REFILL_WAIT_MS;
+    this.recorder = new AttemptRecorder(this.store, this.now, this.logger, (results) => this.afterRecord(results));
+    this.slots = new Slots(this.config.dispatchConcurrency, this.config.destinationConcurrency);
     this.defaultRule = defaultRetryRule(this.config.retry.intervalMs, this.config.retry.count);
     this.longestTimeoutMs = clampTimeout(this.config.defaultTimeoutMs);
   }
@@ -94,7 +108,16 @@ export class Dispatcher implements DeliveryEngine {
     this.loop = this.run();
   }
 
-  wake(): void {
+  /**
+   * New due work (for `destinationIds`, when the caller knows them). Ignored when every one of those destinations
+   * is busy above its refill threshold (slots.ts): one of its finishing attempts wakes the loop soon, and claiming
+   * now would lease only the few slots free.
+   */
+  wake(destinationIds?: readonly string[]): void {
+    if (destinationIds !== undefined && !this.slots.worthClaiming(destinationIds)) {
+      this.wakeWithin();
+      return;
+    }
     this.woken = true;
     this.interruptSleep?.();
   }
@@ -110,6 +133,21 @@ export class Dispatcher implements DeliveryEngine {
       this.wakePending = false;
       this.wake();
     });
+  }
+
+  /** A wake-up within refillWaitMs, unless a claim cycle starts before (one timer at most). */
+  private wakeWithin(): void {
+    if (this.refillTimer !== null || this.stopping) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      this.wake();
+    }, this.refillWaitMs);
+  }
+
+  private cancelWakeWithin(): void {
+    if (this.refillTimer === null) return;
+    clearTimeout(this.refillTimer);
+    this.refillTimer = null;
   }
 
   forgetDestination(destinationId: string): void {
@@ -139,7 +177,7 @@ export class Dispatcher implements DeliveryEngine {
       return result.attempt;
     };
     // A manual attempt takes a slot like any other, so it counts against its destination's cap.
-    return this.track(loaded.destination.id, controller, attempt());
+    return this.track(loaded.destination, controller, attempt());
   }
 
   // The loop
@@ -147,6 +185,7 @@ export class Dispatcher implements DeliveryEngine {
   private async run(): Promise<void> {
     while (!this.stopping) {
       this.woken = false;
+      this.cancelWakeWithin(); // this cycle claims for every free slot
       try {
         const batchWasFull = await this.claimAndLaunch();
         if (batchWasFull || this.woken) continue;
@@ -160,16 +199,20 @@ export class Dispatcher implements DeliveryEngine {
 
   /** Claims up to the free slots and starts them; true when it got all it asked for (more may be waiting). */
   private async claimAndLaunch(): Promise<boolean> {
-    const free = this.config.dispatchConcurrency - this.inFlightTotal;
-    if (free <= 0) return false; // a finishing attempt wakes the loop
+    const free = this.slots.free;
+    if (free <= 0) {
+      this.slots.claimed(free, 0);
+      return false; // a finishing attempt wakes the loop
+    }
     const leaseMs = leaseFor(this.longestTimeoutMs);
     const claims = await this.store.claimDue({
       now: this.now(),
       leaseMs,
       limit: free,
-      inFlight: new Map(this.inFlight),
+      inFlight: this.slots.perDestination(),
       defaultConcurrency: this.config.destinationConcurrency,
     });
+    this.slots.claimed(free, claims.length);
     const giveBack: { eventId: string; leaseToken: string }[] = [];
     for (const claim of claims) {
       const timeoutMs = attemptTimeoutMs(claim.destination, this.config);
@@ -205,11 +248,26 @@ export class Dispatcher implements DeliveryEngine {
       const done = () => {
         clearTimeout(timer);
         this.interruptSleep = null;
+        this.sleepingUntil = null;
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, at - this.now()));
       this.interruptSleep = done;
+      this.sleepingUntil = at;
     });
+  }
+
+  /**
+   * After a batch of records is committed: a retry it scheduled may be due before the loop's planned wake-up, and
+   * an outbound delivery's effects may have made other work due. Plain results (a success, or a retry after the
+   * planned wake-up) need no claim cycle: their slots were refilled, or not, as they finished (see track).
+   */
+  private afterRecord(results: readonly AttemptResult[]): void {
+    const until = this.sleepingUntil;
+    const needsLook = results.some(
+      (r) => r.outbound !== undefined || r.gone !== undefined || (r.nextAttemptAt !== null && (until === null || r.nextAttemptAt < until)),
+    );
+    if (needsLook) this.wakeSoon();
   }
 
   // Attempts
@@ -219,24 +277,20 @@ export class Dispatcher implements DeliveryEngine {
     const task = this.attemptClaimed(claim, controller.signal).catch((error: unknown) => {
       this.logger.error({ err: error, eventId: claim.event.id }, 'Attempt could not be made; the event is due again when its lease expires');
     });
-    void this.track(claim.destination.id, controller, task);
+    void this.track(claim.destination, controller, task);
   }
 
-  /** Holds a slot (process-wide and for the destination) while `task` runs; frees it and wakes the loop after. */
-  private async track<T>(destinationId: string, controller: AbortController, task: Promise<T>): Promise<T> {
+  /** Holds a slot (process-wide and for the destination) while `task` runs; frees it after, waking the loop if worth it. */
+  private async track<T>(destination: Destination, controller: AbortController, task: Promise<T>): Promise<T> {
     const entry: Running = { controller, task };
     this.running.add(entry);
-    this.inFlight.set(destinationId, (this.inFlight.get(destinationId) ?? 0) + 1);
-    this.inFlightTotal += 1;
+    this.slots.take(destination);
     try {
       return await task;
     } finally {
-      const left = (this.inFlight.get(destinationId) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(destinationId, left);
-      else this.inFlight.delete(destinationId);
-      this.inFlightTotal -= 1;
       this.running.delete(entry);
-      this.wakeSoon();
+      if (this.slots.give(destination.id)) this.wakeSoon();
+      else this.wakeWithin();
     }
   }
 
@@ -363,6 +417,7 @@ export class Dispatcher implements DeliveryEngine {
 
   private async shutDown(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    this.cancelWakeWithin();
     this.interruptSleep?.();
     await this.loop;
     const settled = () => Promise.allSettled([...this.running].map((r) => r.task));

@@ -33,8 +33,8 @@ export class AttemptRecorder {
     private readonly store: Pick<Store, 'recordAttempts'>,
     private readonly now: () => number,
     private readonly logger: DispatchLogger,
-    /** Called after each committed batch: a retry it scheduled may be due before the loop's planned wake-up. */
-    private readonly onCommitted: () => void = () => undefined,
+    /** Called with each committed batch: a retry it scheduled may be due before the loop's planned wake-up. */
+    private readonly onCommitted: (results: readonly AttemptResult[]) => void = () => undefined,
   ) {}
 
   /** Resolves once the result is committed (rejects when its batch could not be written). */
@@ -55,9 +55,10 @@ export class AttemptRecorder {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
       try {
-        await this.writeBatch(batch.map((p) => p.result));
+        const results = batch.map((p) => p.result);
+        await this.writeBatch(results);
         for (const p of batch) p.resolve();
-        this.onCommitted();
+        this.onCommitted(results);
       } catch (error) {
         this.logger.error({ err: error, attempts: batch.length }, 'Could not record attempts; their events will be attempted again when their leases expire');
         for (const p of batch) p.reject(error);

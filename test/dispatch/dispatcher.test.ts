@@ -36,8 +36,8 @@ describe('Dispatcher', () => {
   let dispatcher: Dispatcher | null = null;
   let config: Config;
 
-  function startDispatcher(overrides: Partial<Config> = {}, store: Store = t.store): Dispatcher {
-    const d = new Dispatcher({ store, config: { ...config, ...overrides }, publishers, logger: silentLogger, secretFor: async () => SIGNING_SECRET });
+  function startDispatcher(overrides: Partial<Config> = {}, store: Store = t.store, refillWaitMs?: number): Dispatcher {
+    const d = new Dispatcher({ store, config: { ...config, ...overrides }, publishers, logger: silentLogger, secretFor: async () => SIGNING_SECRET, refillWaitMs });
     d.start();
     dispatcher = d;
     return d;
@@ -256,6 +256,89 @@ describe('Dispatcher', () => {
     for (const id of ids) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
     assert.equal(recorded, 60);
     assert.ok(recordCalls < 30, `${recordCalls} writes for 60 attempts`);
+  });
+
+  it('refills a busy destination in larger claims, not one claim per finished attempt', async () => {
+    // Answers spread over 2–30 ms, so attempts finish one by one: claiming after each would lease one or two.
+    let active = 0;
+    let peak = 0;
+    receiver.handler = async (_req, res) => {
+      active += 1;
+      peak = Math.max(peak, active);
+      await sleep(2 + Math.floor(Math.random() * 28));
+      active -= 1;
+      res.end('ok');
+    };
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 20, rate_limit_period: 'concurrent' } });
+    const ids = await Promise.all(Array.from({ length: 200 }, () => pipeline.ingest()));
+    const claims: number[] = [];
+    const counting = new Proxy(t.store, {
+      get(target, property, receiverArg) {
+        if (property === 'claimDue') {
+          return async (...args: Parameters<Store['claimDue']>) => {
+            const claimed = await target.claimDue(...args);
+            if (claimed.length > 0) claims.push(claimed.length);
+            return claimed;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiverArg);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // The refill timer (the next test) is set far out here: this one checks the threshold alone.
+    startDispatcher(NO_POLL, counting, 60_000);
+    for (const id of ids) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
+    assert.equal(claims.reduce((a, b) => a + b, 0), 200);
+    const average = 200 / claims.length;
+    // Refilled at half the cap (10 free slots): about 10 per claim; one claim per finished attempt gave about 4.
+    assert.ok(average >= 7, `${claims.length} claims for 200 events (${average.toFixed(1)} each): ${claims.join(' ')}`);
+    assert.ok(peak <= 20, `${peak} attempts in flight against a cap of 20`);
+  });
+
+  it('delivers an event whose wake-up found its destination busy once the running attempts finish, not at the next poll', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
+    receiver.handler = async (_req, res) => {
+      arrived += 1;
+      if (arrived <= 4) await held; // the first four hold every slot until released
+      res.end('ok');
+    };
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 4, rate_limit_period: 'concurrent' } });
+    const first = await Promise.all(Array.from({ length: 4 }, () => pipeline.ingest()));
+    const d = startDispatcher(NO_POLL);
+    await receiver.waitFor(4);
+    const late = await pipeline.ingest();
+    d.wake([pipeline.destinationId]); // all four slots busy: left to the claim that follows them
+    await sleep(100);
+    assert.equal(arrived, 4, 'no fifth attempt while the cap is full');
+    const released = Date.now();
+    release();
+    const done = await waitForEvent(t, late, (e) => e.status === 'SUCCESSFUL');
+    assert.ok((done.lastAttemptAt ?? Infinity) - released < LATE_MS, `attempted ${(done.lastAttemptAt ?? 0) - released} ms after the slots freed (the poll is a minute)`);
+    for (const id of first) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
+  });
+
+  it('refills a slot freed below the refill threshold while the destination\'s other attempts are still running', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const arrivals: number[] = [];
+    receiver.handler = async (_req, res) => {
+      arrivals.push(Date.now());
+      if (arrivals.length >= 2 && arrivals.length <= 4) await held; // three of the first four are slow
+      res.end('ok');
+    };
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 4, rate_limit_period: 'concurrent' } });
+    const ids = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest()));
+    try {
+      startDispatcher(NO_POLL);
+      // The fast one frees 1 of 4 slots (the threshold is 2): the fifth is attempted anyway, beside the three held.
+      await receiver.waitFor(5, 5000);
+      assert.equal(arrivals.length, 5);
+    } finally {
+      release();
+    }
+    for (const id of ids) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
   });
 
   it('re-leases a claim whose destination allows a longer attempt than the current lease covers', async () => {

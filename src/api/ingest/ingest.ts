@@ -209,7 +209,9 @@ export function ingestRoutes(app: FastifyInstance, { config, store, engine, keyr
     const proposed = events.map((event) => event.id);
     const accepted = await store.acceptRequest({ ...record, eventIds: proposed, ...(ignored.length > 0 ? { ignored } : {}) }, events);
     const eventIds = accepted.eventIds;
-    if (events.some((event) => event.status === 'QUEUED' && eventIds.includes(event.id))) engine.wake();
+    // Delayed events wake the loop too: it recomputes its next wake-up from their due time.
+    const due = events.filter((event) => event.status === 'QUEUED' && eventIds.includes(event.id));
+    if (due.length > 0) engine.wake(due.map((event) => event.destinationId));
     const causes = [...new Set(accepted.ignored.map((route) => route.cause))].join(', ');
     const filtered = accepted.ignored.length > 0 ? ` ${accepted.ignored.length} connection(s) ignored it (${causes}; see the request's "ignored").` : '';
     return answer(reply, source, {

@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { MAX_RETRY_DELAY_MS } from '../../domain/backoff.js';
 import type { PublishOutcome } from '../types.js';
 import { BlockedAddressError, createAddressGuard } from './addressGuard.js';
+import { AttemptSignal } from './attemptSignal.js';
 import { mapRequestError } from './errorCodes.js';
 import { bodyForRecord, readCapped } from './responseBody.js';
 
@@ -75,8 +76,8 @@ export class HttpSender {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
     const target = { requestedUrl: outgoing.url, httpMethod: outgoing.method };
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = AbortSignal.any([signal, timeout]);
+    const limit = new AttemptSignal(signal, timeoutMs);
+    const combined = limit.signal;
     try {
       const response = await request(outgoing.url, {
         dispatcher: this.agent,
@@ -98,11 +99,13 @@ export class HttpSender {
       const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
       return retryAfterMs === undefined ? { kind: 'rejected', ...base } : { kind: 'rejected', ...base, retryAfterMs };
     } catch (error) {
-      const aborted = timeout.aborted ? 'timeout' : signal.aborted ? 'cancelled' : null;
+      const aborted = limit.timedOut ? 'timeout' : signal.aborted ? 'cancelled' : null;
       const mapped = mapRequestError(error, aborted);
       // A refused address is refused again on every retry: only a config or allowlist change helps.
       const permanent = mapped.errorCode === 'BLOCKED_ADDRESS' ? { permanent: true } : {};
       return { kind: 'unreachable', ...target, ...mapped, ...permanent, responseLatency: latency() };
+    } finally {
+      limit.dispose();
     }
   }
 
