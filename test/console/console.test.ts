@@ -219,6 +219,21 @@ if (missing !== null && IN_CI) {
       ids.connection = connection?.id ?? '';
     });
 
+    test('editing a connection changes its retry rule and keeps the rules set through the API (filter, delay)', async () => {
+      const others = [{ type: 'filter', body: { order: { $exist: true } } }, { type: 'delay', delay: 1 }];
+      assert.equal((await gw.api.put(`/connections/${ids.connection}`, { rules: others })).status, 200);
+      await page.goto(`${base}/console/connections/${ids.connection}`);
+      const form = page.getByRole('form', { name: 'Edit connection' });
+      await form.getByText(/Other rules, kept as they are/).waitFor();
+      await form.getByLabel('Strategy').selectOption('linear');
+      await form.getByLabel('Retries').fill('3');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Connection saved').waitFor();
+      const saved = await gw.api.get<{ rules: unknown[] }>(`/connections/${ids.connection}`);
+      assert.deepEqual(saved.body.rules, [{ type: 'retry', strategy: 'linear', interval: 30_000, count: 3 }, ...others]);
+      assert.equal((await gw.api.put(`/connections/${ids.connection}`, { rules: [] })).status, 200); // as the next tests expect
+    });
+
     test('a webhook sent to the ingest URL appears live in the events list', async () => {
       await go('/events', 'Events');
       await page.getByRole('heading', { name: 'Events' }).waitFor();

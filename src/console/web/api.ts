@@ -178,6 +178,12 @@ export interface RetryRule {
   response_status_codes?: string[];
 }
 
+/** A filter, delay or deduplicate rule (docs/api.md, "Connection rules"). */
+export interface OtherRule {
+  type: 'filter' | 'delay' | 'deduplicate';
+  [field: string]: unknown;
+}
+
 export interface Connection {
   id: string;
   name: string;
@@ -185,7 +191,8 @@ export interface Connection {
   description: string | null;
   source: Source;
   destination: Destination;
-  rules: RetryRule[];
+  /** The retry rule, and the filter, delay and deduplicate rules the console shows as JSON and keeps as they are. */
+  rules: (RetryRule | OtherRule)[];
   paused_at: string | null;
   disabled_at: string | null;
   created_at: string;

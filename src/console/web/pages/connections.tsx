@@ -1,7 +1,8 @@
 /**
  * Connections (/connections): a source routed to a destination, with an optional retry rule. List (filterable by
  * source or destination), create, edit, pause/unpause and disable/enable (both hold pending events; undoing
- * delivers them), delete (cancels its pending events).
+ * delivers them), delete (cancels its pending events). The form edits the retry rule; filter, delay and
+ * deduplicate rules (set through the API) are shown and sent back unchanged.
  */
 import { useState } from 'preact/hooks';
 import { del, get, post, put, qs, type Connection, type ManagementList, type RetryRule } from '../api';
@@ -37,13 +38,15 @@ function ConnectionForm({ connection, onSaved }: { connection: Connection | null
   const lookups = useLoad(loadLookups, 'lookups');
   const { busy, run } = useAction();
   const [error, setError] = useState<unknown>(null);
-  const rule = connection?.rules[0];
+  const rule = connection?.rules.find((r): r is RetryRule => r.type === 'retry');
+  // The form edits the retry rule only: the connection's other rules (set through the API) are sent back as they are.
+  const otherRules = connection?.rules.filter((r) => r.type !== 'retry') ?? [];
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
     void run(async () => {
       try {
-        const common = { name: formValue(form, 'name'), description: formValue(form, 'description') || null, rules: ruleFrom(form) };
+        const common = { name: formValue(form, 'name'), description: formValue(form, 'description') || null, rules: [...(ruleFrom(form) ?? []), ...otherRules] };
         const saved =
           connection === null
             ? await post<Connection>('/connections', { ...common, source_id: formValue(form, 'source_id'), destination_id: formValue(form, 'destination_id') })
@@ -94,6 +97,11 @@ function ConnectionForm({ connection, onSaved }: { connection: Connection | null
           hint='Comma-separated: "500-599", ">400", "!401"; empty = every non-2xx'
         />
       </fieldset>
+      {otherRules.length > 0 ? (
+        <p>
+          Other rules, kept as they are (change them through the API): <code>{JSON.stringify(otherRules)}</code>
+        </p>
+      ) : null}
       <ErrorMessage error={error} />
       <button type="submit" class="button-primary" disabled={busy}>
         {connection === null ? 'Create connection' : 'Save'}
