@@ -206,10 +206,19 @@ if (missing !== null && IN_CI) {
 
       await go('/connections', 'Connections');
       await openCreate('New connection');
-      await page.getByLabel('Name').fill('shop-to-receiver');
-      await page.getByLabel('Source').selectOption({ label: 'shop' });
-      await page.getByLabel('Destination').selectOption({ label: 'receiver' });
-      await page.getByRole('button', { name: 'Create connection' }).click();
+      const form = page.getByRole('form', { name: 'New connection' });
+      await form.getByLabel('Name').fill('shop-to-receiver');
+      // Source and destination are type-aheads over the API (any of them can be picked, not a first page): a name
+      // that is no one's is refused with a message, and nothing is created.
+      await form.getByLabel('Source').fill('sho');
+      await form.locator('datalist option[value="shop"]').waitFor({ state: 'attached' });
+      await form.getByLabel('Source').fill('no-such-source');
+      await form.getByLabel('Destination').fill('receiver');
+      await form.getByRole('button', { name: 'Create connection' }).click();
+      await form.getByText('No source is named "no-such-source"').waitFor();
+      assert.equal((await gw.api.get<{ models: unknown[] }>('/connections')).body.models.length, 0);
+      await form.getByLabel('Source').fill('shop');
+      await form.getByRole('button', { name: 'Create connection' }).click();
       await page.getByRole('row').filter({ hasText: 'shop-to-receiver' }).waitFor();
       await check('05-connections');
       const connections = await gw.api.get<{ models: { id: string; source: { id: string }; destination: { id: string } }[] }>('/connections');

@@ -1,33 +1,13 @@
 /**
  * Names of sources and destinations. The event pages show names instead of ids: each id is read once through the
  * API (`GET /sources/:id`) and cached for a minute, so a team with 10,000 sources sees every name, not only those
- * of a first page. The connection form's choices are the first 250 of each (loadLookups). A name that cannot be
+ * of a first page (the connection form picks them by name the same way: namePicker.tsx). A name that cannot be
  * read shows its id.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { get, type Destination, type ManagementList, type Source } from './api';
+import { get } from './api';
 
 const TTL_MS = 60_000;
-
-interface Lookups {
-  sources: Source[];
-  destinations: Destination[];
-}
-
-let cached: { at: number; value: Promise<Lookups> } | null = null;
-
-export function loadLookups(): Promise<Lookups> {
-  if (cached !== null && Date.now() - cached.at < TTL_MS) return cached.value;
-  const value = Promise.all([
-    get<ManagementList<Source>>('/sources?limit=250'),
-    get<ManagementList<Destination>>('/destinations?limit=250'),
-  ]).then(([sources, destinations]) => ({ sources: sources.models, destinations: destinations.models }));
-  cached = { at: Date.now(), value };
-  value.catch(() => {
-    cached = null;
-  });
-  return value;
-}
 
 export type NamedResource = '/sources' | '/destinations';
 
@@ -65,7 +45,6 @@ export function useNames(resource: NamedResource, ids: readonly string[]): Map<s
 
 /** After a create, rename or delete: the next read gets fresh names. */
 export function forgetLookups(): void {
-  cached = null;
   names.clear();
 }
 

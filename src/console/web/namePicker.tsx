@@ -1,5 +1,5 @@
 /**
- * A type-ahead picker of a source or destination by name (the events filters): suggestions are read from the API
+ * A type-ahead picker of a source or destination by name (the events filters, the connection form): suggestions are read from the API
  * as the user types (`name_contains`, 20 at a time), so any of a team's 10,000 sources can be picked, not only a
  * first page of them; a name typed out in full is also looked up exactly (`name`), so it is found even when more
  * than 20 names contain it. A native `<input list>` with a `<datalist>`: labelled, keyboard-usable, no custom
@@ -29,6 +29,18 @@ export async function idNamed(resource: string, name: string): Promise<string | 
   return found.models[0]?.id ?? null;
 }
 
+/**
+ * The id a picker names: as picked, else looked up by exact name now; `initialId` when it was not touched; an
+ * error when the name is unknown.
+ */
+export async function resolvePicked(picked: Picked | null, initialId: string, resource: string, what: string): Promise<string> {
+  if (picked === null) return initialId;
+  if (picked.id !== null) return picked.id;
+  const id = await idNamed(resource, picked.text);
+  if (id === null) throw new Error(`No ${what} is named "${picked.text}": type part of a name and pick one of the suggestions.`);
+  return id;
+}
+
 export interface NamePickerProps {
   label: string;
   /** `/sources` or `/destinations`. */
@@ -36,10 +48,13 @@ export interface NamePickerProps {
   /** The id chosen when the form opened ('' = none): its name is shown. */
   initialId: string;
   placeholder: string;
+  /** Under the field; by default it says that an empty field means all (a filter). */
+  hint?: string;
+  required?: boolean;
   onChange: (picked: Picked) => void;
 }
 
-export function NamePicker({ label, resource, initialId, placeholder, onChange }: NamePickerProps) {
+export function NamePicker({ label, resource, initialId, placeholder, hint = 'Type part of a name; empty: all', required = false, onChange }: NamePickerProps) {
   const id = useFieldId('picker');
   const [text, setText] = useState('');
   const [options, setOptions] = useState<Named[]>([]);
@@ -91,6 +106,7 @@ export function NamePicker({ label, resource, initialId, placeholder, onChange }
         autoComplete="off"
         value={text}
         placeholder={placeholder}
+        required={required}
         aria-describedby={`${id}-hint`}
         onInput={(event) => search(event.currentTarget.value)}
       />
@@ -100,7 +116,7 @@ export function NamePicker({ label, resource, initialId, placeholder, onChange }
         ))}
       </datalist>
       <small id={`${id}-hint`} class="hint">
-        Type part of a name; empty: all
+        {hint}
       </small>
     </div>
   );

@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { del, get, post, put, qs, type Connection, type ManagementList, type RetryRule } from '../api';
 import { Badge, ConfirmButton, ErrorMessage, Field, formValue, Page, Pager, Select, Time, useAction, useLoad } from '../components';
-import { loadLookups } from '../lookups';
+import { NamePicker, resolvePicked, type Picked } from '../namePicker';
 import { Link, navigate, useLocation } from '../router';
 import { IngestUrl } from './sources';
 
@@ -35,7 +35,9 @@ function ruleFrom(form: HTMLFormElement): RetryRule[] | undefined {
 }
 
 function ConnectionForm({ connection, onSaved }: { connection: Connection | null; onSaved: (c: Connection) => void }) {
-  const lookups = useLoad(loadLookups, 'lookups');
+  // Type-aheads over the API, so any of a team's sources and destinations can be chosen, not a first page of them.
+  const [source, setSource] = useState<Picked | null>(null);
+  const [destination, setDestination] = useState<Picked | null>(null);
   const { busy, run } = useAction();
   const [error, setError] = useState<unknown>(null);
   const rule = connection?.rules.find((r): r is RetryRule => r.type === 'retry');
@@ -49,10 +51,13 @@ function ConnectionForm({ connection, onSaved }: { connection: Connection | null
         const common = { name: formValue(form, 'name'), description: formValue(form, 'description') || null, rules: [...(ruleFrom(form) ?? []), ...otherRules] };
         const saved =
           connection === null
-            ? await post<Connection>('/connections', { ...common, source_id: formValue(form, 'source_id'), destination_id: formValue(form, 'destination_id') })
+            ? await post<Connection>('/connections', {
+                ...common,
+                source_id: await resolvePicked(source, '', '/sources', 'source'),
+                destination_id: await resolvePicked(destination, '', '/destinations', 'destination'),
+              })
             : await put<Connection>(`/connections/${connection.id}`, common);
         setError(null);
-        if (connection === null) form.reset();
         onSaved(saved);
       } catch (caught) {
         setError(caught);
@@ -60,16 +65,22 @@ function ConnectionForm({ connection, onSaved }: { connection: Connection | null
       }
     }, connection === null ? 'Connection created' : 'Connection saved');
   };
-  const sources = (lookups.data?.sources ?? []).map((s) => ({ value: s.id, label: s.name }));
-  const destinations = (lookups.data?.destinations ?? []).map((d) => ({ value: d.id, label: d.name }));
   return (
     <form class="card form" onSubmit={submit} aria-label={connection === null ? 'New connection' : 'Edit connection'}>
       <Field label="Name" name="name" required pattern="[A-Za-z0-9_\-]+" maxLength={155} defaultValue={connection?.name} hint="Letters, digits, _ and -" />
       <Field label="Description" name="description" defaultValue={connection?.description ?? ''} maxLength={1000} />
       {connection === null ? (
         <>
-          <Select label="Source" name="source_id" required options={[{ value: '', label: 'Choose a source' }, ...sources]} />
-          <Select label="Destination" name="destination_id" required options={[{ value: '', label: 'Choose a destination' }, ...destinations]} />
+          <NamePicker label="Source" resource="/sources" initialId="" placeholder="Type a source's name" hint="Type part of its name and pick it" required onChange={setSource} />
+          <NamePicker
+            label="Destination"
+            resource="/destinations"
+            initialId=""
+            placeholder="Type a destination's name"
+            hint="Type part of its name and pick it"
+            required
+            onChange={setDestination}
+          />
         </>
       ) : (
         <p>
@@ -155,11 +166,20 @@ export function ConnectionsPage() {
   const filter = { source_id: q.get('source_id'), destination_id: q.get('destination_id') };
   const list = useLoad(() => get<ManagementList<Connection>>(`/connections${qs({ limit: 50, ...filter, next: q.get('next'), prev: q.get('prev') })}`), q.toString());
   const data = list.data;
+  // A new form after each create: its pickers hold their text as state, which form.reset() would not clear.
+  const [created, setCreated] = useState(0);
   return (
     <Page title="Connections">
       <details class="create">
         <summary>New connection</summary>
-        <ConnectionForm connection={null} onSaved={() => void list.reload()} />
+        <ConnectionForm
+          key={created}
+          connection={null}
+          onSaved={() => {
+            setCreated((n) => n + 1);
+            void list.reload();
+          }}
+        />
       </details>
       <ErrorMessage error={list.error} />
       <div class="table-wrap">

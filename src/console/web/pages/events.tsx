@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, EVENT_STATUSES, get, post, qs, type BulkRetry, type EventModel, type SeedList } from '../api';
 import { Badge, ConfirmButton, ErrorMessage, Field, notify, Page, Pager, Select, Time, useAction, useInterval, useLoad } from '../components';
 import { nameOf, useNames } from '../lookups';
-import { idNamed, NamePicker, type Picked } from '../namePicker';
+import { NamePicker, resolvePicked, type Picked } from '../namePicker';
 import { Link, navigate, useLocation } from '../router';
 
 const PAGE_SIZE = 50;
@@ -69,15 +69,6 @@ export function apiFilter(filters: Filters): Record<string, string | null> {
 
 function filterQuery(filters: Filters): string {
   return qs({ ...filters, status: filters.status.join(','), from: filters.range === 'custom' ? filters.from : '', to: filters.range === 'custom' ? filters.to : '' });
-}
-
-/** The id a picker names: as picked, else looked up by exact name now; an error when the name is unknown. */
-async function resolvePicked(picked: Picked | null, initialId: string, resource: string, what: string): Promise<string> {
-  if (picked === null) return initialId;
-  if (picked.id !== null) return picked.id;
-  const id = await idNamed(resource, picked.text);
-  if (id === null) throw new Error(`No ${what} is named "${picked.text}": pick one of the suggestions, or clear the field.`);
-  return id;
 }
 
 function FilterForm({ filters }: { filters: Filters }) {
