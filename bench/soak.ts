@@ -9,7 +9,7 @@
  * succeed (nothing lost), and reports the slope of RSS and descriptors over the run after warm-up (flat = no leak).
  * Writes bench/results/<date>-soak.json.
  */
-import { readdirSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,18 @@ interface Sample {
   atS: number;
   rssMiB: number;
   fds: number;
+  /** The descriptors by kind, so that growth can be told apart: connections (sockets) follow the load, files do not. */
+  fdKinds: FdKinds;
+  /** Requests the load generator had sent and not yet had answered when the sample was taken. */
+  inFlight: number;
   acked: number;
+}
+
+interface FdKinds {
+  sockets: number;
+  files: number;
+  pipes: number;
+  other: number;
 }
 
 /** A receiver that records which messages arrived (`soak` in the body, or in a published event's data). */
@@ -78,12 +89,27 @@ function slope(points: [number, number][]): number {
   return den === 0 ? 0 : num / den;
 }
 
-function fdsOf(pid: number): number {
+function fdsOf(pid: number): { fds: number; fdKinds: FdKinds } {
+  const fdKinds: FdKinds = { sockets: 0, files: 0, pipes: 0, other: 0 };
+  let fds = 0;
   try {
-    return readdirSync(`/proc/${pid}/fd`).length;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue; // closed between the listing and the look
+      }
+      fds += 1;
+      if (target.startsWith('socket:')) fdKinds.sockets += 1;
+      else if (target.startsWith('pipe:')) fdKinds.pipes += 1;
+      else if (target.startsWith('/')) fdKinds.files += 1;
+      else fdKinds.other += 1;
+    }
   } catch {
-    return Number.NaN;
+    return { fds: Number.NaN, fdKinds };
   }
+  return { fds, fdKinds };
 }
 
 export async function runSoak(options: SoakOptions): Promise<void> {
@@ -146,10 +172,11 @@ export async function runSoak(options: SoakOptions): Promise<void> {
   const sampleEveryMs = Math.max(1000, Math.min(30_000, options.durationMs / 120));
   const sampler = setInterval(() => {
     const memory = memoryOf(gateway.pid);
-    samples.push({ atS: (Date.now() - started) / 1000, rssMiB: memory?.rssMiB ?? Number.NaN, fds: fdsOf(gateway.pid), acked: acked.inbound.length + acked.published.length });
+    samples.push({ atS: (Date.now() - started) / 1000, rssMiB: memory?.rssMiB ?? Number.NaN, ...fdsOf(gateway.pid), inFlight: inFlight.size, acked: acked.inbound.length + acked.published.length });
     const last = samples.at(-1);
     if (samples.length % 10 === 0 && last !== undefined) {
-      process.stdout.write(`  ${last.atS.toFixed(0)} s: RSS ${last.rssMiB.toFixed(1)} MiB, ${last.fds} fds, ${last.acked} acked\n`);
+      const k = last.fdKinds;
+      process.stdout.write(`  ${last.atS.toFixed(0)} s: RSS ${last.rssMiB.toFixed(1)} MiB, ${last.fds} fds (${k.sockets} sockets, ${k.files} files, ${k.pipes} pipes, ${k.other} other), ${last.inFlight} in flight, ${last.acked} acked\n`);
     }
   }, sampleEveryMs);
   await sleep(options.durationMs);
@@ -194,6 +221,13 @@ export async function runSoak(options: SoakOptions): Promise<void> {
     failingDestinationEventsFailed: failingEvents.total_count,
     rssMiB: { first: steady[0]?.rssMiB, last: steady.at(-1)?.rssMiB, max: Math.max(...samples.map((s) => s.rssMiB)), slopePerHour: slope(steady.map((s) => [s.atS, s.rssMiB])) * perHour },
     fds: { first: steady[0]?.fds, last: steady.at(-1)?.fds, max: Math.max(...samples.map((s) => s.fds)), slopePerHour: slope(steady.map((s) => [s.atS, s.fds])) * perHour },
+    // Descriptors that are not sockets (files, pipes, event fds): these do not follow the load, so any slope is a leak.
+    nonSocketFds: {
+      first: steady[0] === undefined ? undefined : steady[0].fds - steady[0].fdKinds.sockets,
+      last: steady.at(-1) === undefined ? undefined : (steady.at(-1) as Sample).fds - (steady.at(-1) as Sample).fdKinds.sockets,
+      max: Math.max(...samples.map((s) => s.fds - s.fdKinds.sockets)),
+      slopePerHour: slope(steady.map((s) => [s.atS, s.fds - s.fdKinds.sockets])) * perHour,
+    },
     samples,
   };
   const dir = join(ROOT, 'bench/results');
@@ -209,6 +243,7 @@ export async function runSoak(options: SoakOptions): Promise<void> {
       `  attempts by receiver: ${JSON.stringify(report.attempts)}; always-failing destination: ${report.failingDestinationEventsFailed} events FAILED`,
       `  RSS ${report.rssMiB.first?.toFixed(1)} → ${report.rssMiB.last?.toFixed(1)} MiB (max ${report.rssMiB.max.toFixed(1)}), slope ${report.rssMiB.slopePerHour.toFixed(1)} MiB/h after warm-up`,
       `  open fds ${report.fds.first} → ${report.fds.last} (max ${report.fds.max}), slope ${report.fds.slopePerHour.toFixed(1)}/h after warm-up`,
+      `  of which not sockets ${report.nonSocketFds.first} → ${report.nonSocketFds.last} (max ${report.nonSocketFds.max}), slope ${report.nonSocketFds.slopePerHour.toFixed(1)}/h`,
       `wrote bench/results/${options.name}-soak.json`,
       '',
     ].join('\n'),
