@@ -137,6 +137,8 @@ export async function runSoak(options: SoakOptions): Promise<void> {
 
   const acked = { inbound: [] as string[], published: [] as string[], refused: 0 };
   const samples: Sample[] = [];
+  // Descriptors of the idle gateway before any traffic: what the idle check at the end is compared with.
+  const idleBefore = fdsOf(gateway.pid);
   const started = Date.now();
   let stop = false;
   let n = 0;
@@ -200,6 +202,15 @@ export async function runSoak(options: SoakOptions): Promise<void> {
   // What did not arrive is either still waiting in the store (a backlog: slow, not lost) or lost.
   const pending = await api.call<{ total_count: number }>('GET', `/events?status=QUEUED,SCHEDULED&limit=1`);
   const failingEvents = await api.call<{ total_count: number }>('GET', `/events?status=FAILED&limit=1`);
+  // The idle check: once the failing destination's retries are over and every keep-alive connection has timed out
+  // (clients close idle ones after 4 s), a gateway that leaks nothing holds what it held before the traffic. Sockets
+  // that follow the load (connection pools) go; leaked ones stay.
+  const idleStart = Date.now();
+  while (Date.now() - idleStart < 300_000 && (await api.call<{ total_count: number }>('GET', `/events?status=QUEUED,SCHEDULED&limit=1`)).total_count > 0) {
+    await sleep(1000);
+  }
+  await sleep(15_000);
+  const idleAfter = { ...fdsOf(gateway.pid), afterS: (Date.now() - idleStart) / 1000 };
   await stopGateway(gateway);
   await Promise.all(Object.values(receivers).map((r) => new Promise((resolve) => r.server.close(resolve))));
   rmSync(tmp, { recursive: true, force: true });
@@ -217,6 +228,7 @@ export async function runSoak(options: SoakOptions): Promise<void> {
     lost,
     inboundStillPendingAfterDrain: pending.total_count,
     drainSeconds: drainS,
+    idleFds: { before: idleBefore, after: idleAfter },
     attempts: Object.fromEntries(Object.entries(receivers).map(([k, r]) => [k, r.attempts.n])),
     failingDestinationEventsFailed: failingEvents.total_count,
     rssMiB: { first: steady[0]?.rssMiB, last: steady.at(-1)?.rssMiB, max: Math.max(...samples.map((s) => s.rssMiB)), slopePerHour: slope(steady.map((s) => [s.atS, s.rssMiB])) * perHour },
@@ -243,6 +255,7 @@ export async function runSoak(options: SoakOptions): Promise<void> {
       `  attempts by receiver: ${JSON.stringify(report.attempts)}; always-failing destination: ${report.failingDestinationEventsFailed} events FAILED`,
       `  RSS ${report.rssMiB.first?.toFixed(1)} → ${report.rssMiB.last?.toFixed(1)} MiB (max ${report.rssMiB.max.toFixed(1)}), slope ${report.rssMiB.slopePerHour.toFixed(1)} MiB/h after warm-up`,
       `  open fds ${report.fds.first} → ${report.fds.last} (max ${report.fds.max}), slope ${report.fds.slopePerHour.toFixed(1)}/h after warm-up`,
+      `  idle gateway: ${idleBefore.fds} fds (${idleBefore.fdKinds.sockets} sockets) before the traffic, ${idleAfter.fds} fds (${idleAfter.fdKinds.sockets} sockets) ${idleAfter.afterS.toFixed(0)} s after the drain, once its retries were over`,
       `  of which not sockets ${report.nonSocketFds.first} → ${report.nonSocketFds.last} (max ${report.nonSocketFds.max}), slope ${report.nonSocketFds.slopePerHour.toFixed(1)}/h`,
       `wrote bench/results/${options.name}-soak.json`,
       '',
