@@ -203,13 +203,14 @@ export async function runSoak(options: SoakOptions): Promise<void> {
   const pending = await api.call<{ total_count: number }>('GET', `/events?status=QUEUED,SCHEDULED&limit=1`);
   const failingEvents = await api.call<{ total_count: number }>('GET', `/events?status=FAILED&limit=1`);
   // The idle check: once the failing destination's retries are over and every keep-alive connection has timed out
-  // (clients close idle ones after 4 s), a gateway that leaks nothing holds what it held before the traffic. Sockets
+  // (the gateway's inbound ones after Fastify's keep-alive timeout of 72 s, its outbound ones after at most 10 s:
+  // src/destinations/http/sender.ts), a gateway that leaks nothing holds what it held before the traffic. Sockets
   // that follow the load (connection pools) go; leaked ones stay.
   const idleStart = Date.now();
   while (Date.now() - idleStart < 300_000 && (await api.call<{ total_count: number }>('GET', `/events?status=QUEUED,SCHEDULED&limit=1`)).total_count > 0) {
     await sleep(1000);
   }
-  await sleep(15_000);
+  await sleep(80_000);
   const idleAfter = { ...fdsOf(gateway.pid), afterS: (Date.now() - idleStart) / 1000 };
   await stopGateway(gateway);
   await Promise.all(Object.values(receivers).map((r) => new Promise((resolve) => r.server.close(resolve))));
