@@ -33,6 +33,9 @@ interface Waiting {
  */
 const YOUNG_GENERATION_MB = 8;
 
+/** How long close() lets requests still in flight finish before it ends the thread (and with it their sockets). */
+const CLOSE_WAIT_MS = 5000;
+
 /**
  * The thread, running senderWorker beside this file: `.js` once built; `.ts` when the sources run under tsx
  * (tests, `npm run dev`), where the thread must register tsx itself, since Node 20 does not pass `--import` on
@@ -85,20 +88,25 @@ export class ThreadedHttpSender implements HttpSend {
     if (this.closing !== null) return;
     const worker = this.running();
     if (this.ready) return;
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: FromSenderThread) => {
-        if (message.kind !== 'ready') return;
-        worker.off('exit', onExit);
-        worker.off('message', onMessage);
-        resolve();
-      };
-      const onExit = (code: number) => {
-        worker.off('message', onMessage);
-        reject(new Error(`The HTTP sender thread exited with code ${code} while starting${this.failure === '' ? '' : `: ${this.failure}`}.`));
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', onExit);
-    });
+    worker.ref(); // a caller waiting for the thread keeps the process alive until it answers
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (message: FromSenderThread) => {
+          if (message.kind !== 'ready') return;
+          worker.off('exit', onExit);
+          worker.off('message', onMessage);
+          resolve();
+        };
+        const onExit = (code: number) => {
+          worker.off('message', onMessage);
+          reject(new Error(`The HTTP sender thread exited with code ${code} while starting${this.failure === '' ? '' : `: ${this.failure}`}.`));
+        };
+        worker.on('message', onMessage);
+        worker.once('exit', onExit);
+      });
+    } finally {
+      if (this.waiting.size === 0) worker.unref();
+    }
   }
 
   /** Lets the requests in flight finish, closes the thread's pool and ends the thread. */
@@ -111,13 +119,19 @@ export class ThreadedHttpSender implements HttpSend {
     const worker = this.worker;
     if (worker === null) return;
     this.flush();
+    worker.ref(); // the wait for `closed` keeps the process alive (the thread is unreferenced when idle)
+    let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       worker.on('message', (message: FromSenderThread) => {
         if (message.kind === 'closed') resolve();
       });
       worker.once('exit', () => resolve());
+      // The gateway closes this after the dispatcher drained or cancelled its attempts, so the pool closes at
+      // once; a request that still hangs is cut by the thread's end after CLOSE_WAIT_MS.
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
       this.post(worker, { kind: 'close' });
     });
+    clearTimeout(timer);
     await worker.terminate();
   }
 
