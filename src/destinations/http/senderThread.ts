@@ -27,9 +27,10 @@ interface Waiting {
 }
 
 /**
- * The thread's young generation, in MB. Its garbage is short-lived (request and response objects), and V8's
- * default for a heap of this machine's size (tens of MB) showed as the process's peak RSS in the backlog benchmark,
- * whose target is 300 MB; the old generation is left unbounded (256 attempts × a 1 MiB response body limit must fit).
+ * The thread's young generation, in MB: its garbage is short-lived (request and response objects), so a small one
+ * costs little, and the process's peak RSS matters (the backlog benchmark's target is 300 MB; in BENCHMARKS.md the
+ * thread adds ~17–25 MiB, mostly V8 and undici themselves, with or without this cap). The old generation is left
+ * unbounded: 256 attempts × a 1 MiB response body limit must fit.
  */
 const YOUNG_GENERATION_MB = 8;
 
