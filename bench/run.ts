@@ -12,6 +12,7 @@
  *                                       on PostgreSQL, beside the ceiling and SQLite's ingest and end to end
  *   npm run bench -- --no-build         skip `npm run build` (dist/ must be current)
  *   npm run bench -- --gateway-root DIR build and run the gateway of another checkout (before/after comparisons)
+ *   npm run bench -- --gateway-env K=V  extra environment for the gateway processes (repeatable), e.g. SLUICE_HTTP_THREAD=off
  *   npm run bench -- --soak [--duration 60m] [--rate 50]
  *                                       the soak profile instead (bench/soak.ts): mixed traffic with failing and slow
  *                                       destinations for the duration (default 60m; `s`, `m` or `h`), RSS and open
@@ -23,7 +24,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { renderChart, type ChartRow } from './lib/chart.js';
 import { ask, forkBench, freePort, ready, sleep, stopChild, summarise, wallMs, type LoadResult, type LoadSpec, type SinkStats } from './lib/common.js';
-import { Api, cpuSecondsOf, ROOT, startGateway, stopGateway, watchMemory, type GatewayChild } from './lib/gateway.js';
+import { Api, cpuSecondsOf, gatherCpuProfiles, mainThreadCpuSecondsOf, ROOT, startGateway, stopGateway, watchMemory, type GatewayChild } from './lib/gateway.js';
 import { assertPostgres, SERVER_URL, withPostgresDeployment } from './lib/postgres.js';
 import { readDueTimes, readRetryLateness, seedBacklog, seedRetries, type Route } from './lib/seed.js';
 import { formatProfile, summariseProfileFile } from './profileSummary.js';
@@ -90,6 +91,8 @@ interface Context {
   cpuProfilePrefix: string | null;
   /** The checkout whose gateway build is under test. */
   gatewayRoot: string;
+  /** Extra environment of the gateway processes (--gateway-env), e.g. SLUICE_HTTP_THREAD=off for an A/B run. */
+  gatewayEnv: Record<string, string>;
 }
 
 // Helpers
@@ -153,9 +156,11 @@ async function ingestPhase(ctx: Context, label: string, kind: Phase['kind'], loa
  */
 async function deliveryPhase(ctx: Context, label: string, kind: Phase['kind'], load: LoadSpec, perMessage: number, pid?: number): Promise<Phase> {
   await resetSink(ctx);
+  const spent = cpuSpent(pid);
   const { load: r, cpu } = await cpuShare(pid, () => ask<LoadResult>(ctx.loadgen, { type: 'run', spec: load }, 'result'));
   const expected = r.okTotal * perMessage;
   const drained = await waitForDeliveries(ctx, expected);
+  const perDelivery = spent.per(drained.unique);
   const s = await sinkStats(ctx, r.windowStart, r.windowEnd);
   // Saturation: everything accepted (warm-up included) over the time from the first send to the last delivery,
   // so a system that accepts fast and delivers later is credited with its real end-to-end rate, not its intake.
@@ -183,15 +188,32 @@ async function deliveryPhase(ctx: Context, label: string, kind: Phase['kind'], l
       undelivered: Math.max(0, expected - drained.unique),
       duplicates: drained.duplicates,
       serverCpu: cpu,
+      ...perDelivery,
       maxPacerLagMs: r.maxPacerLagMs,
     },
+  };
+}
+
+/**
+ * The gateway's CPU time from now to `per()`, per delivery: the whole process and its main thread, in µs. Null
+ * figures for a process not measured (the baselines run elsewhere).
+ */
+function cpuSpent(pid: number | undefined): { per(deliveries: number): { cpuUsPerDelivery: number | null; mainThreadCpuUsPerDelivery: number | null } } {
+  const all0 = pid === undefined ? null : cpuSecondsOf(pid);
+  const main0 = pid === undefined ? null : mainThreadCpuSecondsOf(pid);
+  const per = (from: number | null, to: number | null, deliveries: number) => (from === null || to === null || deliveries <= 0 ? null : ((to - from) * 1e6) / deliveries);
+  return {
+    per: (deliveries) => ({
+      cpuUsPerDelivery: pid === undefined ? null : per(all0, cpuSecondsOf(pid), deliveries),
+      mainThreadCpuUsPerDelivery: pid === undefined ? null : per(main0, mainThreadCpuSecondsOf(pid), deliveries),
+    }),
   };
 }
 
 async function withGateway<T>(ctx: Context, name: string, run: (gw: GatewayChild, api: Api) => Promise<T>, opts: { profile?: boolean; dataDir?: string } = {}): Promise<{ value: T; profile: string | null }> {
   const dataDir = opts.dataDir ?? join(ctx.tmp, name);
   const profileFile = opts.profile === true && ctx.cpuProfilePrefix !== null ? `${ctx.cpuProfilePrefix}-${name}.cpuprofile` : undefined;
-  const gw = await startGateway({ root: ctx.gatewayRoot, dataDir, port: await freePort(), cpuProfile: profileFile });
+  const gw = await startGateway({ root: ctx.gatewayRoot, dataDir, port: await freePort(), cpuProfile: profileFile, env: ctx.gatewayEnv });
   let value: T;
   try {
     value = await run(gw, new Api(gw.url));
@@ -199,8 +221,10 @@ async function withGateway<T>(ctx: Context, name: string, run: (gw: GatewayChild
     await stopGateway(gw);
   }
   let profile: string | null = null;
-  if (profileFile !== undefined && existsSync(profileFile)) {
-    profile = formatProfile(summariseProfileFile(profileFile, 25), `${name}: ${basename(profileFile)}`);
+  if (profileFile !== undefined) {
+    const threads = gatherCpuProfiles(profileFile);
+    const files = existsSync(profileFile) ? [profileFile, ...threads] : threads;
+    if (files.length > 0) profile = files.map((file) => formatProfile(summariseProfileFile(file, 25), `${name}: ${basename(file)}`)).join('\n');
   }
   return { value, profile };
 }
@@ -426,9 +450,13 @@ const scenarios: Record<string, { title: string; run: Scenario }> = {
           const c0 = cpuSecondsOf(gw.pid);
           // The first second (connections opening, JIT) is left out of the rate.
           while ((await sinkStats(ctx)).unique === 0 && wallMs() - startedAt < 30_000) await sleep(50);
-          const from = wallMs() + 1000;
-          await sleep(1000 + windowMs);
+          await sleep(1000);
+          const from = wallMs();
+          const spent = cpuSpent(gw.pid);
+          const deliveredBefore = (await sinkStats(ctx)).unique;
+          await sleep(windowMs);
           const to = wallMs();
+          const perDelivery = spent.per((await sinkStats(ctx)).unique - deliveredBefore);
           const s = await sinkStats(ctx, from, to);
           const c1 = cpuSecondsOf(gw.pid);
           const mem = memory.stop();
@@ -447,6 +475,7 @@ const scenarios: Record<string, { title: string; run: Scenario }> = {
               peakRssMiB: mem.peakMiB,
               maxSampledRssMiB: mem.rssMaxMiB,
               serverCpu: c0 === null || c1 === null ? null : (c1 - c0) / ((to - startedAt) / 1000),
+              ...perDelivery,
             },
           } satisfies Phase;
         },
@@ -637,6 +666,7 @@ function table(results: Record<string, ScenarioResult>, targets: TargetResult[])
       const extra: string[] = [];
       if (typeof d.serverCpu === 'number') extra.push(`cpu ${(d.serverCpu * 100).toFixed(0)}%`);
       if (typeof d.workersCpu === 'number') extra.push(`workers cpu ${(d.workersCpu * 100).toFixed(0)}%`);
+      if (typeof d.cpuUsPerDelivery === 'number') extra.push(`cpu/delivery ${num(d.cpuUsPerDelivery)} µs (main thread ${num(d.mainThreadCpuUsPerDelivery as number | null)})`);
       if (typeof d.acceptedPerSecond === 'number') extra.push(`accepted ${num(d.acceptedPerSecond)}/s`);
       if (d.mode === 'saturation' && typeof d.deliveredPerSecondDuringLoad === 'number') extra.push(`delivered during load ${num(d.deliveredPerSecondDuringLoad)}/s`);
       if (typeof d.undelivered === 'number' && d.undelivered > 0) extra.push(`UNDELIVERED ${d.undelivered}`);
@@ -687,6 +717,7 @@ function parseArgs(argv: string[]) {
   let soak = false;
   let durationMs = 3_600_000;
   let rate = 50;
+  const gatewayEnv: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--quick') quick = true;
@@ -697,17 +728,22 @@ function parseArgs(argv: string[]) {
     else if (arg === '--no-build') build = false;
     else if (arg === '--postgres') postgres = true;
     else if (arg === '--gateway-root') gatewayRoot = resolve(argv[++i] ?? '.');
+    else if (arg === '--gateway-env') {
+      const [key, ...value] = (argv[++i] ?? '').split('=');
+      if (key === undefined || !/^[A-Z_][A-Z0-9_]*$/.test(key) || value.length === 0) throw new Error('--gateway-env takes NAME=value');
+      gatewayEnv[key] = value.join('=');
+    }
     else if (arg === '--scenario') selected.push(...(argv[++i] ?? '').split(','));
     else if (arg.startsWith('--scenario=')) selected.push(...arg.slice('--scenario='.length).split(','));
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: npm run bench -- [--quick] [--profile] [--postgres] [--no-build] [--scenario ${Object.keys(scenarios).join('|')}]\n       npm run bench -- --soak [--duration 60m] [--rate 50] [--no-build]\n`);
+      process.stdout.write(`usage: npm run bench -- [--quick] [--profile] [--postgres] [--no-build] [--gateway-root DIR] [--gateway-env NAME=value] [--scenario ${Object.keys(scenarios).join('|')}]\n       npm run bench -- --soak [--duration 60m] [--rate 50] [--no-build]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
   for (const name of selected) if (!(name in scenarios)) throw new Error(`unknown scenario ${name}; scenarios: ${Object.keys(scenarios).join(', ')}`);
   if (!Number.isFinite(rate) || rate <= 0 || rate > 5000) throw new Error('--rate takes messages per second of each kind, from 1 to 5000');
   const all = postgres ? POSTGRES_RUN : Object.keys(scenarios).filter((name) => !OPT_IN.has(name));
-  return { selected: selected.length === 0 ? all : selected, quick, profile, build, gatewayRoot, postgres, soak, durationMs, rate };
+  return { selected: selected.length === 0 ? all : selected, quick, profile, build, gatewayRoot, gatewayEnv, postgres, soak, durationMs, rate };
 }
 
 /** `90s`, `5m`, `1h` as milliseconds. */
@@ -748,6 +784,7 @@ async function main(): Promise<void> {
     loadgen,
     cpuProfilePrefix: args.profile ? join(resultsDir, name) : null,
     gatewayRoot: args.gatewayRoot,
+    gatewayEnv: args.gatewayEnv,
   };
   const results: Record<string, ScenarioResult> = {};
   try {

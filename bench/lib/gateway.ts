@@ -4,8 +4,8 @@
  * of its memory from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForHttp } from './common.js';
 
@@ -32,8 +32,10 @@ export interface GatewayChild {
 export async function startGateway(options: GatewayOptions): Promise<GatewayChild> {
   const args: string[] = [];
   if (options.cpuProfile !== undefined) {
-    mkdirSync(dirname(options.cpuProfile), { recursive: true });
-    args.push('--cpu-prof', '--cpu-prof-dir', dirname(options.cpuProfile), '--cpu-prof-name', basename(options.cpuProfile));
+    // No --cpu-prof-name: every thread (the HTTP sender thread too) writes its own file, named by thread id,
+    // into a directory of this process's own; gatherCpuProfiles names them after the run.
+    mkdirSync(profileDir(options.cpuProfile), { recursive: true });
+    args.push('--cpu-prof', '--cpu-prof-dir', profileDir(options.cpuProfile));
   }
   const root = options.root ?? ROOT;
   args.push(join(root, 'dist/src/cli/main.js'));
@@ -68,6 +70,30 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayChil
   }
   if (child.pid === undefined) throw new Error('gateway has no pid');
   return { url, child, pid: child.pid, output: () => output };
+}
+
+function profileDir(cpuProfile: string): string {
+  return `${cpuProfile}.d`;
+}
+
+/**
+ * After the process exited: its main thread's profile becomes `cpuProfile`, each worker thread's
+ * `<cpuProfile without .cpuprofile>-thread<id>.cpuprofile`. Returns the worker threads' files.
+ */
+export function gatherCpuProfiles(cpuProfile: string): string[] {
+  const dir = profileDir(cpuProfile);
+  if (!existsSync(dir)) return [];
+  const threads: string[] = [];
+  // Node names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is 0.
+  for (const file of readdirSync(dir)) {
+    const threadId = file.split('.')[4];
+    if (threadId === undefined) continue;
+    const target = threadId === '0' ? cpuProfile : cpuProfile.replace(/\.cpuprofile$/, `-thread${threadId}.cpuprofile`);
+    renameSync(join(dir, file), target);
+    if (threadId !== '0') threads.push(target);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return threads;
 }
 
 /** Graceful stop (SIGTERM: drains, writes the CPU profile); resolves once the process has exited. */
@@ -156,8 +182,21 @@ export class Api {
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (null once it is gone). */
 export function cpuSecondsOf(pid: number): number | null {
+  return cpuSecondsIn(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds of the process's main thread alone (its JavaScript thread: ingest, the store, the dispatcher), from
+ * /proc/<pid>/task/<pid>/stat. CPU time per delivered message holds up far better than throughput on a machine
+ * that other work loads: it is what the message cost, not how long it waited for a core.
+ */
+export function mainThreadCpuSecondsOf(pid: number): number | null {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsIn(file: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of stat(5) (utime, stime), counted here from field 3: indexes 11 and 12. Ticks are 1/100 s.
     return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -15,6 +15,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { buildServer } from '../api/server.js';
 import type { Config, Role } from '../config/loadConfig.js';
 import { DESTINATION_TYPES } from '../destinations/catalog.js';
+import { ThreadedHttpSender } from '../destinations/http/senderThread.js';
 import { createPublisherRegistry } from '../destinations/registry.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { OutboundDelivery } from '../dispatch/outbound.js';
@@ -148,7 +149,14 @@ async function assemble(
 ): Promise<Gateway> {
   const started = servesApi ? await bootstrap(config, store, keyring) : null;
 
-  const publishers = createPublisherRegistry(config);
+  // One HTTP sender for every HTTP-speaking publisher: on its own thread unless SLUICE_HTTP_THREAD=off.
+  const senderOptions = { outboundAllowlist: config.outboundAllowlist, responseBodyLimit: config.responseBodyLimit };
+  const httpSender = config.httpThread ? new ThreadedHttpSender(senderOptions) : undefined;
+  if (httpSender !== undefined) cleanUp.push(() => httpSender.close());
+  // Loads while the server is built; awaited before the first claim (below).
+  const senderReady = dispatches ? httpSender?.start() : undefined;
+  senderReady?.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
+  const publishers = createPublisherRegistry(config, httpSender);
   cleanUp.push(() => publishers.close());
   // The outbound face: publishing (API and operator events) matches through one route cache; the dispatcher
   // delivers with one publisher per destination type. Publishing wakes the dispatcher, hence the late binding.
@@ -158,7 +166,7 @@ async function assemble(
   const dispatchLog = log.child({ component: 'dispatcher' });
   const outbound = new OutboundDelivery({
     types: DESTINATION_TYPES,
-    deps: { outboundAllowlist: config.outboundAllowlist, responseBodyLimit: config.responseBodyLimit },
+    deps: { ...senderOptions, httpSender },
     keyring,
     publisher: eventPublisher,
     autoDisableAfter: config.autoDisableAfter,
@@ -194,6 +202,7 @@ async function assemble(
   if (dispatches) {
     // Listening before the first claim: nothing committed after that claim can go unnoticed.
     stopListening = await listenForWork(config, store, dispatcher, log);
+    await senderReady; // no attempt waits for the thread to load
     dispatcher.start();
     retention = startRetentionJob(
       store,
@@ -218,6 +227,7 @@ async function assemble(
       ]);
       await publishers.close();
       await outbound.close();
+      await httpSender?.close();
       await store.close();
     })();
     return closing;

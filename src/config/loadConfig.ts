@@ -73,6 +73,11 @@ export interface Config {
   defaultTimeoutMs: number;
   /** Response bodies are stored up to this many bytes; the rest is read and discarded. */
   responseBodyLimit: number;
+  /**
+   * HTTP attempts (inbound HTTP, webhook and hookdeck destinations) are sent from a worker thread of their own, so
+   * that request building and response parsing use a second core (src/destinations/http/senderThread.ts).
+   */
+  httpThread: boolean;
   /** The longest the dispatcher sleeps when nothing is due (it also wakes at the next due time and on ingest). */
   pollIntervalMs: number;
   /** How long SIGTERM waits for in-flight attempts before closing. */
@@ -108,6 +113,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
   }
   return value;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (raw === 'on' || raw === 'true') return true;
+  if (raw === 'off' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be on or off; got "${raw}".`);
 }
 
 function text(env: Env, name: string): string | null {
@@ -275,6 +288,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     dispatchConcurrency: integer(env, 'SLUICE_DISPATCH_CONCURRENCY', 256, 1, 100_000),
     defaultTimeoutMs: integer(env, 'SLUICE_DEFAULT_TIMEOUT_MS', 5000, 100, 300_000),
     responseBodyLimit: integer(env, 'SLUICE_RESPONSE_BODY_LIMIT', 16 * 1024, 0, 1024 * 1024),
+    httpThread: onOff(env, 'SLUICE_HTTP_THREAD', true),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     retry: {

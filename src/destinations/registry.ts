@@ -3,6 +3,7 @@
  */
 import type { Config } from '../config/loadConfig.js';
 import { HttpPublisher } from './http/publisher.js';
+import type { HttpSend } from './http/sender.js';
 import type { Publisher } from './types.js';
 
 export interface PublisherRegistry {
@@ -12,10 +13,10 @@ export interface PublisherRegistry {
   close(): Promise<void>;
 }
 
-export function createPublisherRegistry(config: Pick<Config, 'responseBodyLimit' | 'outboundAllowlist'>): PublisherRegistry {
-  const publishers = new Map<string, Publisher>([
-    ['HTTP', new HttpPublisher({ responseBodyLimit: config.responseBodyLimit, outboundAllowlist: config.outboundAllowlist })],
-  ]);
+/** `httpSender`: the gateway's shared sender (the HTTP sender thread); the registry does not close it. */
+export function createPublisherRegistry(config: Pick<Config, 'responseBodyLimit' | 'outboundAllowlist'>, httpSender?: HttpSend): PublisherRegistry {
+  const options = { responseBodyLimit: config.responseBodyLimit, outboundAllowlist: config.outboundAllowlist };
+  const publishers = new Map<string, Publisher>([['HTTP', new HttpPublisher({ ...options, sender: httpSender })]]);
   return {
     get: (type) => publishers.get(type),
     close: async () => {

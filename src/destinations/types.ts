@@ -3,6 +3,7 @@
  * happened as a typed outcome; retries, timeouts, concurrency and logging are the dispatcher's (DESIGN.md rule 4).
  */
 import type { AttemptTrigger, Destination, NetworkErrorCode, RequestRecord } from '../domain/model.js';
+import type { HttpSend } from './http/sender.js';
 
 /** Everything one attempt needs, whatever the destination type. */
 export interface PublishInput {
@@ -137,6 +138,11 @@ export interface TypedPublisher<C, K> {
 export interface DestinationTypeDeps {
   outboundAllowlist: readonly string[];
   responseBodyLimit: number;
+  /**
+   * The gateway's shared HTTP sender (the HTTP sender thread, http/senderThread.ts), owned and closed by whoever
+   * passed it; without it, an HTTP-speaking publisher makes its own in-thread HttpSender.
+   */
+  httpSender?: HttpSend;
 }
 
 export interface DestinationType<C = Record<string, unknown>, K = Record<string, unknown>> {

@@ -51,6 +51,14 @@ test('SLUICE_MAX_HEADER_BYTES and SLUICE_REQUEST_TIMEOUT_MS are bounded', () => 
   assert.throws(() => loadConfig({ SLUICE_REQUEST_TIMEOUT_MS: '0' }), /SLUICE_REQUEST_TIMEOUT_MS/);
 });
 
+test('SLUICE_HTTP_THREAD: HTTP attempts on their own thread unless off', () => {
+  assert.equal(loadConfig({}).httpThread, true);
+  assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'off' }).httpThread, false);
+  assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'false' }).httpThread, false);
+  assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'on' }).httpThread, true);
+  assert.throws(() => loadConfig({ SLUICE_HTTP_THREAD: '2' }), (error: unknown) => error instanceof ConfigError && /SLUICE_HTTP_THREAD must be on or off/.test(error.message));
+});
+
 test('SLUICE_AUTO_DISABLE_AFTER: 0 turns auto-disable off', () => {
   assert.equal(loadConfig({ SLUICE_AUTO_DISABLE_AFTER: '0' }).autoDisableAfter, 0);
   assert.equal(loadConfig({ SLUICE_AUTO_DISABLE_AFTER: '5' }).autoDisableAfter, 5);

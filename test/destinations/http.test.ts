@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Destination, RequestRecord } from '../../src/domain/model.js';
 import { signBody } from '../../src/domain/signing.js';
 import { createAddressGuard } from '../../src/destinations/http/addressGuard.js';
-import { HttpPublisher, parseRetryAfter } from '../../src/destinations/http/publisher.js';
+import { HttpPublisher, parseRetryAfter, type HttpPublisherOptions } from '../../src/destinations/http/publisher.js';
+import { ThreadedHttpSender } from '../../src/destinations/http/senderThread.js';
 import type { PublishInput, PublishOutcome } from '../../src/destinations/types.js';
 import { closedPort, ok, startReceiver, type Receiver } from './receiver.js';
 
@@ -56,214 +57,247 @@ function input(url: string, overrides: Partial<PublishInput> = {}): PublishInput
 
 const never = new AbortController().signal;
 
+/** Every test of a publisher runs with the sender in this thread and with the HTTP sender thread (senderThread.ts). */
+const SENDERS = [
+  { name: 'in-thread sender', threaded: false },
+  { name: 'HTTP sender thread', threaded: true },
+] as const;
+
+interface Sending {
+  publisher: HttpPublisher;
+  close(): Promise<void>;
+}
+
+function sending(options: HttpPublisherOptions, threaded: boolean): Sending {
+  if (!threaded) {
+    const publisher = new HttpPublisher(options);
+    return { publisher, close: () => publisher.close() };
+  }
+  const sender = new ThreadedHttpSender(options);
+  const publisher = new HttpPublisher({ ...options, sender });
+  return {
+    publisher,
+    close: async () => {
+      await publisher.close();
+      await sender.close();
+    },
+  };
+}
+
 function expectKind<K extends PublishOutcome['kind']>(outcome: PublishOutcome, kind: K): Extract<PublishOutcome, { kind: K }> {
   assert.equal(outcome.kind, kind, JSON.stringify(outcome));
   return outcome as Extract<PublishOutcome, { kind: K }>;
 }
 
-describe('HttpPublisher against a real receiver', () => {
-  let receiver: Receiver;
-  let publisher: HttpPublisher;
+for (const { name, threaded } of SENDERS) {
+  describe(`HttpPublisher against a real receiver (${name})`, () => {
+    let receiver: Receiver;
+    let sent: Sending;
+    let publisher: HttpPublisher;
 
-  before(async () => {
-    receiver = await startReceiver();
-    publisher = new HttpPublisher({ responseBodyLimit: 1000, outboundAllowlist: ['127.0.0.1/32'] });
-  });
-  after(async () => {
-    await publisher.close();
-    await receiver.close();
-  });
-  beforeEach(() => {
-    receiver.handler = ok;
-    receiver.received.length = 0;
-  });
+    before(async () => {
+      receiver = await startReceiver();
+      sent = sending({ responseBodyLimit: 1000, outboundAllowlist: ['127.0.0.1/32'] }, threaded);
+      publisher = sent.publisher;
+    });
+    after(async () => {
+      await sent.close();
+      await receiver.close();
+    });
+    beforeEach(() => {
+      receiver.handler = ok;
+      receiver.received.length = 0;
+    });
 
-  it('forwards method, path, query, body and headers, and reports a 2xx as success', async () => {
-    receiver.handler = (_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
-    const outcome = expectKind(await publisher.publish(input(`${receiver.url}/in?k=v`), never), 'success');
-    assert.equal(outcome.status, 201);
-    assert.equal(outcome.body, '{"ok":true}');
-    assert.equal(outcome.requestedUrl, `${receiver.url}/in/orders?k=v&a=1`);
-    assert.equal(outcome.httpMethod, 'POST');
-    assert.ok(outcome.responseLatency >= 0);
-    const [got] = receiver.received;
-    assert.ok(got);
-    assert.equal(got.method, 'POST');
-    assert.equal(got.url, '/in/orders?k=v&a=1');
-    assert.equal(got.body.toString(), '{"order":1}');
-    assert.equal(got.headers['x-upstream'], 'yes');
-    assert.equal(got.headers.host, `127.0.0.1:${receiver.port}`);
-    assert.equal(got.headers['x-sluice-event-id'], 'evt_000000000aaaaaaa');
-    assert.equal(got.headers['x-sluice-attempt-count'], '1');
-    assert.equal(got.headers['x-sluice-will-retry-after'], '30');
-    assert.equal(got.headers['x-sluice-signature'], signBody(SECRET, request.body));
-  });
+    it('forwards method, path, query, body and headers, and reports a 2xx as success', async () => {
+      receiver.handler = (_req, res) => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+      const outcome = expectKind(await publisher.publish(input(`${receiver.url}/in?k=v`), never), 'success');
+      assert.equal(outcome.status, 201);
+      assert.equal(outcome.body, '{"ok":true}');
+      assert.equal(outcome.requestedUrl, `${receiver.url}/in/orders?k=v&a=1`);
+      assert.equal(outcome.httpMethod, 'POST');
+      assert.ok(outcome.responseLatency >= 0);
+      const [got] = receiver.received;
+      assert.ok(got);
+      assert.equal(got.method, 'POST');
+      assert.equal(got.url, '/in/orders?k=v&a=1');
+      assert.equal(got.body.toString(), '{"order":1}');
+      assert.equal(got.headers['x-upstream'], 'yes');
+      assert.equal(got.headers.host, `127.0.0.1:${receiver.port}`);
+      assert.equal(got.headers['x-sluice-event-id'], 'evt_000000000aaaaaaa');
+      assert.equal(got.headers['x-sluice-attempt-count'], '1');
+      assert.equal(got.headers['x-sluice-will-retry-after'], '30');
+      assert.equal(got.headers['x-sluice-signature'], signBody(SECRET, request.body));
+    });
 
-  it('reports a 500 as rejected with its body', async () => {
-    receiver.handler = (_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
-    const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
-    assert.equal(outcome.status, 500);
-    assert.equal(outcome.body, 'boom');
-    assert.equal(outcome.retryAfterMs, undefined);
-  });
-
-  it('passes on Retry-After of a 429', async () => {
-    receiver.handler = (_req, res) => res.writeHead(429, { 'retry-after': '7' }).end();
-    const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
-    assert.equal(outcome.status, 429);
-    assert.equal(outcome.retryAfterMs, 7000);
-  });
-
-  it('times out a slow receiver at the attempt timeout', async () => {
-    receiver.handler = async (_req, res) => {
-      await sleep(4000);
-      res.end('late');
-    };
-    const started = Date.now();
-    const outcome = expectKind(await publisher.publish(input(receiver.url, { timeoutMs: 200 }), never), 'unreachable');
-    assert.equal(outcome.errorCode, 'TIMEOUT');
-    assert.ok(Date.now() - started < 2000, 'gave up at the 200 ms timeout (with room for a loaded machine), not when the receiver answered after 4 s');
-  });
-
-  it('times out a receiver that sends headers and then stalls the body', async () => {
-    receiver.handler = async (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.write('partial');
-      await sleep(1500);
-      res.end();
-    };
-    const outcome = await publisher.publish(input(receiver.url, { timeoutMs: 300 }), never);
-    // The status arrived in time: it counts, with what came of the body.
-    assert.equal(outcome.kind, 'success');
-  });
-
-  it('reports a closed port as CONNECTION_REFUSED', async () => {
-    const port = await closedPort();
-    const outcome = expectKind(await publisher.publish(input(`http://127.0.0.1:${port}/`), never), 'unreachable');
-    assert.equal(outcome.errorCode, 'CONNECTION_REFUSED');
-    assert.match(outcome.message, /ECONNREFUSED/);
-  });
-
-  it('reports a connection dropped mid-request as reset or closed', async () => {
-    receiver.handler = (_req, res) => res.socket?.destroy();
-    const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'unreachable');
-    assert.ok(['CONNECTION_RESET', 'SOCKET_CLOSED'].includes(outcome.errorCode), outcome.errorCode);
-  });
-
-  it('reports an abort by the caller as CANCELLED', async () => {
-    receiver.handler = async (_req, res) => {
-      await sleep(1000);
-      res.end();
-    };
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const outcome = expectKind(await publisher.publish(input(receiver.url), controller.signal), 'unreachable');
-    assert.equal(outcome.errorCode, 'CANCELLED');
-  });
-
-  it('does not follow redirects: a 3xx is a refusal and the target never sees a request', async () => {
-    const target = await startReceiver();
-    try {
-      receiver.handler = (_req, res) => res.writeHead(302, { location: `${target.url}/elsewhere` }).end();
+    it('reports a 500 as rejected with its body', async () => {
+      receiver.handler = (_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
       const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
-      assert.equal(outcome.status, 302);
+      assert.equal(outcome.status, 500);
+      assert.equal(outcome.body, 'boom');
+      assert.equal(outcome.retryAfterMs, undefined);
+    });
+
+    it('passes on Retry-After of a 429', async () => {
+      receiver.handler = (_req, res) => res.writeHead(429, { 'retry-after': '7' }).end();
+      const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
+      assert.equal(outcome.status, 429);
+      assert.equal(outcome.retryAfterMs, 7000);
+    });
+
+    it('times out a slow receiver at the attempt timeout', async () => {
+      receiver.handler = async (_req, res) => {
+        await sleep(4000);
+        res.end('late');
+      };
+      const started = Date.now();
+      const outcome = expectKind(await publisher.publish(input(receiver.url, { timeoutMs: 200 }), never), 'unreachable');
+      assert.equal(outcome.errorCode, 'TIMEOUT');
+      assert.ok(Date.now() - started < 2000, 'gave up at the 200 ms timeout (with room for a loaded machine), not when the receiver answered after 4 s');
+    });
+
+    it('times out a receiver that sends headers and then stalls the body', async () => {
+      receiver.handler = async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial');
+        await sleep(1500);
+        res.end();
+      };
+      const outcome = await publisher.publish(input(receiver.url, { timeoutMs: 300 }), never);
+      // The status arrived in time: it counts, with what came of the body.
+      assert.equal(outcome.kind, 'success');
+    });
+
+    it('reports a closed port as CONNECTION_REFUSED', async () => {
+      const port = await closedPort();
+      const outcome = expectKind(await publisher.publish(input(`http://127.0.0.1:${port}/`), never), 'unreachable');
+      assert.equal(outcome.errorCode, 'CONNECTION_REFUSED');
+      assert.match(outcome.message, /ECONNREFUSED/);
+    });
+
+    it('reports a connection dropped mid-request as reset or closed', async () => {
+      receiver.handler = (_req, res) => res.socket?.destroy();
+      const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'unreachable');
+      assert.ok(['CONNECTION_RESET', 'SOCKET_CLOSED'].includes(outcome.errorCode), outcome.errorCode);
+    });
+
+    it('reports an abort by the caller as CANCELLED', async () => {
+      receiver.handler = async (_req, res) => {
+        await sleep(1000);
+        res.end();
+      };
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const outcome = expectKind(await publisher.publish(input(receiver.url), controller.signal), 'unreachable');
+      assert.equal(outcome.errorCode, 'CANCELLED');
+    });
+
+    it('does not follow redirects: a 3xx is a refusal and the target never sees a request', async () => {
+      const target = await startReceiver();
+      try {
+        receiver.handler = (_req, res) => res.writeHead(302, { location: `${target.url}/elsewhere` }).end();
+        const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
+        assert.equal(outcome.status, 302);
+        await sleep(50);
+        assert.equal(target.received.length, 0);
+        assert.equal(target.connections(), 0);
+      } finally {
+        await target.close();
+      }
+    });
+
+    it('keeps only the first bytes of a large body, drains the rest, and reuses the connection', async () => {
+      const big = 'x'.repeat(200_000);
+      receiver.handler = (_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end(big);
+      const before = receiver.connections();
+      const first = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
+      assert.equal(first.body, 'x'.repeat(1000));
+      receiver.handler = ok;
+      expectKind(await publisher.publish(input(receiver.url), never), 'success');
+      expectKind(await publisher.publish(input(receiver.url), never), 'success');
+      assert.ok(receiver.connections() - before <= 1, `keep-alive: ${receiver.connections() - before} new connections for 3 requests`);
+    });
+
+    it('notes a binary body instead of storing it as text', async () => {
+      receiver.handler = (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 0xff]));
+      const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'success');
+      assert.equal(outcome.body, '[binary body: 8 bytes, image/png]');
+    });
+
+    it('sends no body with GET', async () => {
+      const get = input(receiver.url, { destination: destination(receiver.url, { http_method: 'GET' }) });
+      expectKind(await publisher.publish(get, never), 'success');
+      assert.equal(receiver.received[0]?.method, 'GET');
+      assert.equal(receiver.received[0]?.body.length, 0);
+    });
+
+    it('reports an unresolvable host as DNS_LOOKUP_FAILED', async () => {
+      const outcome = expectKind(await publisher.publish(input('http://no-such-host.invalid/'), never), 'unreachable');
+      assert.equal(outcome.errorCode, 'DNS_LOOKUP_FAILED');
+    });
+  });
+
+  describe(`SSRF guard (${name})`, () => {
+    let canary: Receiver;
+    let sent: Sending;
+    let publisher: HttpPublisher;
+
+    before(async () => {
+      canary = await startReceiver();
+      sent = sending({ responseBodyLimit: 1000, outboundAllowlist: [] }, threaded);
+      publisher = sent.publisher;
+    });
+    after(async () => {
+      await sent.close();
+      await canary.close();
+    });
+
+    it('refuses loopback in every spelling, private, metadata, CGNAT and ULA addresses, and the canary sees nothing', async () => {
+      const port = canary.port;
+      const hostile = [
+        `http://127.0.0.1:${port}/`,
+        `http://2130706433:${port}/`,
+        `http://0x7f000001:${port}/`,
+        `http://0177.0.0.1:${port}/`,
+        `http://127.1:${port}/`,
+        `http://[::ffff:127.0.0.1]:${port}/`,
+        `http://[::ffff:7f00:1]:${port}/`,
+        `http://[::1]:${port}/`,
+        `http://localhost:${port}/`,
+        `http://0.0.0.0:${port}/`,
+        `http://[::]:${port}/`,
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.0.0.1/',
+        'http://172.16.5.4/',
+        'http://192.168.1.1/',
+        'http://100.64.0.1/',
+        'http://[fc00::1]/',
+        'http://[fd12:3456::1]/',
+        'http://[fe80::1]/',
+        'http://[64:ff9b::a00:1]/',
+      ];
+      for (const url of hostile) {
+        const outcome = expectKind(await publisher.publish(input(url), never), 'unreachable');
+        assert.equal(outcome.errorCode, 'BLOCKED_ADDRESS', url);
+        assert.match(outcome.message, /SLUICE_OUTBOUND_ALLOWLIST/, url);
+      }
       await sleep(50);
-      assert.equal(target.received.length, 0);
-      assert.equal(target.connections(), 0);
-    } finally {
-      await target.close();
-    }
-  });
+      assert.equal(canary.connections(), 0);
+      assert.equal(canary.received.length, 0);
+    });
 
-  it('keeps only the first bytes of a large body, drains the rest, and reuses the connection', async () => {
-    const big = 'x'.repeat(200_000);
-    receiver.handler = (_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end(big);
-    const before = receiver.connections();
-    const first = expectKind(await publisher.publish(input(receiver.url), never), 'rejected');
-    assert.equal(first.body, 'x'.repeat(1000));
-    receiver.handler = ok;
-    expectKind(await publisher.publish(input(receiver.url), never), 'success');
-    expectKind(await publisher.publish(input(receiver.url), never), 'success');
-    assert.ok(receiver.connections() - before <= 1, `keep-alive: ${receiver.connections() - before} new connections for 3 requests`);
+    it('lets an allowlisted range through, and only that range', async () => {
+      const allowing = sending({ responseBodyLimit: 1000, outboundAllowlist: ['127.0.0.1/32'] }, threaded);
+      try {
+        expectKind(await allowing.publisher.publish(input(`${canary.url}/`), never), 'success');
+        const v6 = expectKind(await allowing.publisher.publish(input(`http://[::1]:${canary.port}/`), never), 'unreachable');
+        assert.equal(v6.errorCode, 'BLOCKED_ADDRESS');
+      } finally {
+        await allowing.close();
+      }
+    });
   });
-
-  it('notes a binary body instead of storing it as text', async () => {
-    receiver.handler = (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 0xff]));
-    const outcome = expectKind(await publisher.publish(input(receiver.url), never), 'success');
-    assert.equal(outcome.body, '[binary body: 8 bytes, image/png]');
-  });
-
-  it('sends no body with GET', async () => {
-    const get = input(receiver.url, { destination: destination(receiver.url, { http_method: 'GET' }) });
-    expectKind(await publisher.publish(get, never), 'success');
-    assert.equal(receiver.received[0]?.method, 'GET');
-    assert.equal(receiver.received[0]?.body.length, 0);
-  });
-
-  it('reports an unresolvable host as DNS_LOOKUP_FAILED', async () => {
-    const outcome = expectKind(await publisher.publish(input('http://no-such-host.invalid/'), never), 'unreachable');
-    assert.equal(outcome.errorCode, 'DNS_LOOKUP_FAILED');
-  });
-});
-
-describe('SSRF guard', () => {
-  let canary: Receiver;
-  let publisher: HttpPublisher;
-
-  before(async () => {
-    canary = await startReceiver();
-    publisher = new HttpPublisher({ responseBodyLimit: 1000, outboundAllowlist: [] });
-  });
-  after(async () => {
-    await publisher.close();
-    await canary.close();
-  });
-
-  it('refuses loopback in every spelling, private, metadata, CGNAT and ULA addresses, and the canary sees nothing', async () => {
-    const port = canary.port;
-    const hostile = [
-      `http://127.0.0.1:${port}/`,
-      `http://2130706433:${port}/`,
-      `http://0x7f000001:${port}/`,
-      `http://0177.0.0.1:${port}/`,
-      `http://127.1:${port}/`,
-      `http://[::ffff:127.0.0.1]:${port}/`,
-      `http://[::ffff:7f00:1]:${port}/`,
-      `http://[::1]:${port}/`,
-      `http://localhost:${port}/`,
-      `http://0.0.0.0:${port}/`,
-      `http://[::]:${port}/`,
-      'http://169.254.169.254/latest/meta-data/',
-      'http://10.0.0.1/',
-      'http://172.16.5.4/',
-      'http://192.168.1.1/',
-      'http://100.64.0.1/',
-      'http://[fc00::1]/',
-      'http://[fd12:3456::1]/',
-      'http://[fe80::1]/',
-      'http://[64:ff9b::a00:1]/',
-    ];
-    for (const url of hostile) {
-      const outcome = expectKind(await publisher.publish(input(url), never), 'unreachable');
-      assert.equal(outcome.errorCode, 'BLOCKED_ADDRESS', url);
-      assert.match(outcome.message, /SLUICE_OUTBOUND_ALLOWLIST/, url);
-    }
-    await sleep(50);
-    assert.equal(canary.connections(), 0);
-    assert.equal(canary.received.length, 0);
-  });
-
-  it('lets an allowlisted range through, and only that range', async () => {
-    const allowing = new HttpPublisher({ responseBodyLimit: 1000, outboundAllowlist: ['127.0.0.1/32'] });
-    try {
-      expectKind(await allowing.publish(input(`${canary.url}/`), never), 'success');
-      const v6 = expectKind(await allowing.publish(input(`http://[::1]:${canary.port}/`), never), 'unreachable');
-      assert.equal(v6.errorCode, 'BLOCKED_ADDRESS');
-    } finally {
-      await allowing.close();
-    }
-  });
-});
+}
 
 describe('address guard', () => {
   const guard = createAddressGuard(['10.1.0.0/16', '::1/128']);

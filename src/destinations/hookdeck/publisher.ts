@@ -4,7 +4,7 @@
  * capped body). A 2xx is success. 401/403/404/410 mean the token is wrong or its source is gone: permanent. The
  * token is a credential, so the attempt records the URL with it masked.
  */
-import { HttpSender } from '../http/sender.js';
+import { HttpSender, type HttpSend } from '../http/sender.js';
 import { maskSecret } from '../support/mask.js';
 import { metadataHeaders } from '../support/metadataHeaders.js';
 import type { DestinationTarget, DestinationTypeDeps, OutboundMessage, PublishOutcome, TypedPublisher, TypedPublishOptions } from '../types.js';
@@ -14,10 +14,13 @@ export const USER_AGENT = 'Sluice-Hookdeck/1';
 const PERMANENT_STATUSES = new Set([401, 403, 404, 410]);
 
 export class HookdeckPublisher implements TypedPublisher<HookdeckConfig, HookdeckCredentials> {
-  private readonly sender: HttpSender;
+  private readonly sender: HttpSend;
+  /** A shared sender (deps.httpSender) is closed by its owner, not here. */
+  private readonly ownsSender: boolean;
 
   constructor(deps: DestinationTypeDeps) {
-    this.sender = new HttpSender(deps);
+    this.sender = deps.httpSender ?? new HttpSender(deps);
+    this.ownsSender = deps.httpSender === undefined;
   }
 
   async publish(message: OutboundMessage, target: DestinationTarget<HookdeckConfig, HookdeckCredentials>, options: TypedPublishOptions): Promise<PublishOutcome> {
@@ -34,6 +37,6 @@ export class HookdeckPublisher implements TypedPublisher<HookdeckConfig, Hookdec
   async evict(_destinationId: string): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.sender.close();
+    if (this.ownsSender) await this.sender.close();
   }
 }

@@ -4,17 +4,22 @@
  */
 import { buildForwardRequest } from '../../domain/forwardRequest.js';
 import type { PublishInput, PublishOutcome, Publisher } from '../types.js';
-import { HttpSender, type HttpSenderOptions } from './sender.js';
+import { HttpSender, type HttpSend, type HttpSenderOptions } from './sender.js';
 
 export { parseRetryAfter } from './sender.js';
 
-export type HttpPublisherOptions = HttpSenderOptions;
+export interface HttpPublisherOptions extends HttpSenderOptions {
+  /** The gateway's shared sender (the HTTP sender thread), closed by its owner; else one of its own, in-thread. */
+  sender?: HttpSend;
+}
 
 export class HttpPublisher implements Publisher {
-  private readonly sender: HttpSender;
+  private readonly sender: HttpSend;
+  private readonly ownsSender: boolean;
 
   constructor(options: HttpPublisherOptions) {
-    this.sender = new HttpSender(options);
+    this.sender = options.sender ?? new HttpSender(options);
+    this.ownsSender = options.sender === undefined;
   }
 
   async publish(input: PublishInput, signal: AbortSignal): Promise<PublishOutcome> {
@@ -39,6 +44,6 @@ export class HttpPublisher implements Publisher {
   }
 
   async close(): Promise<void> {
-    await this.sender.close();
+    if (this.ownsSender) await this.sender.close();
   }
 }

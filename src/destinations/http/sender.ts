@@ -25,7 +25,7 @@ export interface OutgoingHttpRequest {
   method: string;
   headers: Record<string, string>;
   /** null = send no body. */
-  body: Buffer | null;
+  body: Uint8Array | null;
 }
 
 /**
@@ -64,7 +64,16 @@ function createAgent(options: HttpSenderOptions): Agent {
   });
 }
 
-export class HttpSender {
+/**
+ * What the HTTP publishers send through: the in-thread HttpSender below, or the ThreadedHttpSender
+ * (senderThread.ts) that runs one of these on a worker thread. Same outcomes, same guarantees.
+ */
+export interface HttpSend {
+  send(outgoing: OutgoingHttpRequest, timeoutMs: number, signal: AbortSignal): Promise<PublishOutcome>;
+  close(): Promise<void>;
+}
+
+export class HttpSender implements HttpSend {
   private readonly agent: Agent;
 
   constructor(private readonly options: HttpSenderOptions) {

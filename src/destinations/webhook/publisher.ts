@@ -5,7 +5,7 @@
  * the shared HttpSender (keep-alive pool, SSRF guard, no redirects, capped body); a 2xx is success.
  */
 import { signingSecretsAt, webhookSignatureHeader } from '../../domain/standardWebhooks.js';
-import { HttpSender, type OutgoingHttpRequest } from '../http/sender.js';
+import { HttpSender, type HttpSend, type OutgoingHttpRequest } from '../http/sender.js';
 import { metadataHeaders } from '../support/metadataHeaders.js';
 import type { DestinationTarget, DestinationTypeDeps, OutboundMessage, PublishOutcome, TypedPublisher, TypedPublishOptions } from '../types.js';
 import type { WebhookConfig, WebhookCredentials } from './config.js';
@@ -25,10 +25,13 @@ export function buildWebhookRequest(message: OutboundMessage, config: WebhookCon
 }
 
 export class WebhookPublisher implements TypedPublisher<WebhookConfig, WebhookCredentials> {
-  private readonly sender: HttpSender;
+  private readonly sender: HttpSend;
+  /** A shared sender (deps.httpSender) is closed by its owner, not here. */
+  private readonly ownsSender: boolean;
 
   constructor(deps: DestinationTypeDeps) {
-    this.sender = new HttpSender(deps);
+    this.sender = deps.httpSender ?? new HttpSender(deps);
+    this.ownsSender = deps.httpSender === undefined;
   }
 
   async publish(message: OutboundMessage, target: DestinationTarget<WebhookConfig, WebhookCredentials>, options: TypedPublishOptions): Promise<PublishOutcome> {
@@ -47,6 +50,6 @@ export class WebhookPublisher implements TypedPublisher<WebhookConfig, WebhookCr
   async evict(_destinationId: string): Promise<void> {}
 
   async close(): Promise<void> {
-    await this.sender.close();
+    if (this.ownsSender) await this.sender.close();
   }
 }
