@@ -42,7 +42,9 @@ if (missing !== null && IN_CI) {
     assert.fail(`${missing}. CI must run the browser tests.`);
   });
 } else {
-  describe('console in a real browser', { skip: missing ?? false, timeout: 60_000 }, () => {
+  // Each step waits 10 s at most (page.setDefaultTimeout); the suite's bound only has to catch a hang, and must
+  // leave room for a 2-core machine at load 30, where building the console and starting Chromium alone take a minute.
+  describe('console in a real browser', { skip: missing ?? false, timeout: 240_000 }, () => {
     let gw: TestGateway;
     let receiver: Receiver;
     let browser: Browser;
