@@ -17,6 +17,7 @@ import type { RequestRecord } from '../../domain/model.js';
 import { acceptedOf, ignoredToJson, withoutDuplicates } from '../ignoredRoutes.js';
 import type { AcceptedRequest, NewEvent } from '../port.js';
 import { lockRoutesShared } from './holds.js';
+import { type RequestRow, toRequest } from './rows.js';
 import type { Merge, Tx } from './writer.js';
 
 export interface Ingest {
@@ -99,6 +100,10 @@ async function claimDedupKeys(tx: Tx, at: number, events: NewEvent[]): Promise<M
  * insert of everything.
  */
 async function writeIngests(tx: Tx, ingests: Ingest[]): Promise<AcceptedRequest[]> {
+  if (tx.redo) {
+    const stored = await alreadyStored(tx, ingests);
+    if (stored !== null) return stored;
+  }
   await lockRoutesShared(tx.db, ingests.flatMap((i) => i.events.flatMap((e) => [e.connectionId, e.destinationId])));
   const settled: Ingest[] = [];
   for (const ingest of ingests) {
@@ -132,6 +137,21 @@ async function writeIngests(tx: Tx, ingests: Ingest[]): Promise<AcceptedRequest[
   ]);
   if ((result?.queued ?? 0) > 0) tx.wake();
   return settled.map((i) => acceptedOf(i.request));
+}
+
+/**
+ * A redo after a lost COMMIT (writer.ts, `tx.redo`): request ids are made fresh for every request, so finding them
+ * stored means the first try committed. The caller then gets what is stored (a 2xx for what is durable) rather
+ * than a duplicate-key error, and nothing is written twice. Null when they are not all there (write them).
+ */
+async function alreadyStored(tx: Tx, ingests: Ingest[]): Promise<AcceptedRequest[] | null> {
+  const rows = await tx.db.rows<RequestRow>('SELECT * FROM requests WHERE id = ANY($1::text[])', [ingests.map((i) => i.request.id)]);
+  const byId = new Map(rows.map((row) => [row.id, toRequest(row)]));
+  const stored = ingests.flatMap((i) => {
+    const request = byId.get(i.request.id);
+    return request === undefined ? [] : [acceptedOf(request)];
+  });
+  return stored.length === ingests.length ? stored : null;
 }
 
 /**

@@ -73,6 +73,7 @@ import { migrate } from './migrate.js';
 import { ensurePartitions, maintainPartitions } from './partitions.js';
 import * as published from './published.js';
 import * as record from './record.js';
+import { attemptsAlreadyRecorded } from './recordRedo.js';
 import * as requests from './requests.js';
 import { purgeBefore, purgeIdempotencyKeys } from './retention.js';
 import * as sealedSecrets from './sealedSecrets.js';
@@ -274,7 +275,10 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return events.loadForManualAttempt(this.db, teamId, eventId);
   }
   recordAttempts(results: AttemptResult[], now: number): Promise<void> {
-    const write = (tx: Tx): Promise<void> => record.recordAttempts(tx, results, now, this.settings.wakeWithinMs);
+    const write = async (tx: Tx): Promise<void> => {
+      if (await attemptsAlreadyRecorded(tx, results)) return;
+      await record.recordAttempts(tx, results, now, this.settings.wakeWithinMs);
+    };
     // A 410 answer disables its destination (goneDestination.ts).
     return results.some((r) => r.gone !== undefined) ? this.writeRoutes(write) : this.write(write);
   }
