@@ -18,6 +18,7 @@ import { acceptedOf, ignoredToJson, withoutDuplicates } from '../ignoredRoutes.j
 import type { AcceptedRequest, NewEvent } from '../port.js';
 import { lockRoutesShared } from './holds.js';
 import { type RequestRow, toRequest } from './rows.js';
+import type { Db } from './db.js';
 import type { Merge, Tx } from './writer.js';
 
 export interface Ingest {
@@ -68,9 +69,19 @@ RETURNING event_id`;
 const LIVE_DEDUP_SQL = `SELECT k.event_id AS proposed, d.event_id AS original
 FROM unnest($1::text[], $2::text[], $3::text[]) AS k(connection_id, key, event_id)
 LEFT JOIN dedup_keys d ON d.connection_id = k.connection_id AND d.key = k.key`;
-/** Expired keys, a few per ingest; rows another transaction holds are left for later (never waited on). */
-const CLEAN_DEDUP_SQL = `DELETE FROM dedup_keys WHERE ctid = ANY(ARRAY(
-  SELECT ctid FROM dedup_keys WHERE expires_at <= $1 LIMIT 100 FOR UPDATE SKIP LOCKED))`;
+
+/**
+ * Expired keys, earliest first, at most `batch`, in a statement of its own (the retention job): rows a concurrent
+ * ingest is claiming again are skipped, never waited on, and that ingest overwrites them anyway.
+ */
+export function purgeDedupKeys(db: Db, now: number, batch: number): Promise<number> {
+  if (batch <= 0) return Promise.resolve(0);
+  return db.run(
+    `DELETE FROM dedup_keys WHERE ctid = ANY(ARRAY(
+       SELECT ctid FROM dedup_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+    [now, batch],
+  );
+}
 
 /** Claims the events' deduplication keys: event id → the event it repeats, for those whose key was live. */
 async function claimDedupKeys(tx: Tx, at: number, events: NewEvent[]): Promise<Map<string, string>> {
@@ -90,7 +101,6 @@ async function claimDedupKeys(tx: Tx, at: number, events: NewEvent[]): Promise<M
     ]);
     for (const row of live) duplicates.set(row.proposed, row.original ?? '');
   }
-  await tx.db.run(CLEAN_DEDUP_SQL, [at]);
   return duplicates;
 }
 

@@ -67,7 +67,7 @@ import * as destinations from './destinations.js';
 import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
-import { INGESTS } from './ingest.js';
+import { INGESTS, purgeDedupKeys } from './ingest.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import { ensurePartitions, maintainPartitions } from './partitions.js';
@@ -399,5 +399,9 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
     return bulkRetries.purgeBulkRetries(this.db, cutoff, batch);
+  }
+  purgeDedupKeys(now: number, batch: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return purgeDedupKeys(this.db, now, batch);
   }
 }
