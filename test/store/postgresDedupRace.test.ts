@@ -12,10 +12,9 @@ import { newId } from '../../src/domain/ids.js';
 import type { Connection } from '../../src/domain/model.js';
 import type { AcceptedRequest } from '../../src/store/port.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/openPostgresStore.js';
-import { createDatabase, probePostgres, query, type FreshDatabase } from '../support/postgresDatabase.js';
+import { createDatabase, describeWithPostgres, query, type FreshDatabase } from '../support/postgresDatabase.js';
 import { addRoute, aRequest, newWorld, T0, type World } from './fixtures.js';
 
-const IN_CI = process.env.CI === 'true';
 const STORES = 3;
 const ROUNDS = 6;
 const PER_ROUND = 240;
@@ -36,12 +35,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-const unreachable = await probePostgres();
-if (unreachable !== null) {
-  const reason = `PostgreSQL is not reachable (${unreachable})`;
-  if (IN_CI) test('PostgreSQL is reachable (required in CI)', () => assert.fail(reason));
-  else test('deduplicate claims under contention', { skip: reason }, () => undefined);
-} else {
+await describeWithPostgres('deduplicate claims under contention', () => {
   describe('postgres: deduplicate claims under contention', () => {
     let database: FreshDatabase;
     const stores: PostgresStore[] = [];
@@ -128,4 +122,4 @@ if (unreachable !== null) {
       assert.equal(await deadlocksAt(), deadlocksBefore, 'the server detected no deadlock');
     });
   });
-}
+});

@@ -11,11 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import type { ClaimOptions } from '../../src/store/port.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/openPostgresStore.js';
 import { releaseUncertainLeases, releaseWindowMs } from '../../src/store/postgres/uncertainClaim.js';
-import { createDatabase, probePostgres, query, type FreshDatabase } from '../support/postgresDatabase.js';
+import { createDatabase, describeWithPostgres, query, type FreshDatabase } from '../support/postgresDatabase.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcpProxy.js';
 import { anAttempt, ingest, newWorld, T0 } from './fixtures.js';
 
-const IN_CI = process.env.CI === 'true';
 const LEASE_MS = 35_000;
 
 const claimAt = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => ({
@@ -34,12 +33,7 @@ interface EventRow {
   attempts: number;
 }
 
-const unreachable = await probePostgres();
-if (unreachable !== null) {
-  const reason = `PostgreSQL is not reachable (${unreachable})`;
-  if (IN_CI) test('PostgreSQL is reachable (required in CI)', () => assert.fail(reason));
-  else test('a COMMIT without an answer', { skip: reason }, () => undefined);
-} else {
+await describeWithPostgres('a COMMIT without an answer', () => {
   describe('postgres: a COMMIT without an answer', () => {
     let database: FreshDatabase;
     let proxy: TcpProxy;
@@ -182,4 +176,4 @@ if (unreachable !== null) {
       assert.deepEqual(accepted?.eventIds, eventIds);
     });
   });
-}
+});
