@@ -29,6 +29,7 @@ import { assertPostgres, SERVER_URL, withPostgresDeployment } from './lib/postgr
 import { readDueTimes, readRetryLateness, seedBacklog, seedRetries, type Route } from './lib/seed.js';
 import { formatProfile, summariseProfileFile } from './profileSummary.js';
 import { runSoak } from './soak.js';
+import { stamp } from './resultName.js';
 
 // Profiles
 
@@ -698,11 +699,6 @@ function machine() {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
   };
-}
-
-function stamp(date: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}${p(date.getMinutes())}`;
 }
 
 // Main

@@ -1,7 +1,7 @@
 /**
  * Retention: deletes messages (inbound requests and published events, with their events/deliveries and attempts)
- * older than the retention window, finished bulk retries that finished before it, and /v2 Idempotency-Key records
- * older than their 24 h, in small batches with a yield between them, so a large purge never holds the database for
+ * older than the retention window, finished bulk retries that finished before it, /v2 Idempotency-Key records
+ * older than their 24 h, and deduplication keys (deduplicate rules) whose window has ended, in small batches with a yield between them, so a large purge never holds the database for
  * long and never stalls ingest. On PostgreSQL
  * it also keeps the time partitions: made ahead, dropped whole once past the window.
  */
@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
 /** Idempotency-Key answers are replayed for this long (FACTS.md: 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
 
-type RetentionStore = Pick<Store, 'purgeBefore' | 'purgeBulkRetries'> & Partial<Pick<OutboundStore, 'purgeIdempotencyKeys'>> & Partial<TimePartitionedStore>;
+type RetentionStore = Pick<Store, 'purgeBefore' | 'purgeBulkRetries' | 'purgeDedupKeys'> & Partial<Pick<OutboundStore, 'purgeIdempotencyKeys'>> & Partial<TimePartitionedStore>;
 
 export interface RetentionOptions {
   retentionDays: number;
@@ -53,6 +53,8 @@ export async function purgeExpired(
   await inBatches(() => store.purgeBulkRetries(cutoff, options.batch), options.batch);
   const purgeKeys = store.purgeIdempotencyKeys?.bind(store);
   if (purgeKeys !== undefined) await inBatches(() => purgeKeys(now - IDEMPOTENCY_RETENTION_MS, options.batch), options.batch);
+  // Expired keys no longer deduplicate anything (a claim overwrites one it meets); without this they would pile up.
+  await inBatches(() => store.purgeDedupKeys(now, options.batch), options.batch);
   return deleted;
 }
 

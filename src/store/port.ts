@@ -473,6 +473,11 @@ export interface Store {
    * first; unfinished ones are never deleted (the runner still needs them). Returns jobs deleted.
    */
   purgeBulkRetries(cutoff: number, batch: number): Promise<number>;
+  /**
+   * Deletes up to `batch` deduplication keys (deduplicate rules) that expired at or before `now`, earliest expiry
+   * first; live keys are never deleted. Returns keys deleted.
+   */
+  purgeDedupKeys(now: number, batch: number): Promise<number>;
 }
 
 /**

@@ -7,42 +7,32 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument --
    The API's JSON answers are `any` (harness.ts) and read field by field: the assertions are the type checks. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Gateway, type Team } from './harness.js';
+import { describe, test } from 'node:test';
+import { gatewayWithDestination } from './harness.js';
 
 describe('connection rules', () => {
-  let gw: Gateway;
-  let team: Team;
-  let destinationId: string;
-  before(async () => {
-    gw = await startGateway();
-    team = await gw.team('rules');
-    destinationId = (await team.call('POST', '/destinations', { body: { name: 'receiver', config: { url: 'https://receiver.example/in' } } })).json.id;
-  });
-  after(async () => {
-    await gw.close();
-  });
+  const parts = gatewayWithDestination('rules');
 
   let counter = 0;
   async function newSource() {
-    const created = await team.call('POST', '/sources', { body: { name: `rules-src-${++counter}` } });
+    const created = await parts.team.call('POST', '/sources', { body: { name: `rules-src-${++counter}` } });
     assert.equal(created.status, 201, created.text);
     return created.json as { id: string; url: string };
   }
 
   async function connect(sourceId: string, rules: unknown[]) {
-    const created = await team.call('POST', '/connections', { body: { name: `c-${++counter}`, source_id: sourceId, destination_id: destinationId, rules } });
+    const created = await parts.team.call('POST', '/connections', { body: { name: `c-${++counter}`, source_id: sourceId, destination_id: parts.destinationId, rules } });
     assert.equal(created.status, 201, created.text);
     return created.json as { id: string; rules: unknown[] };
   }
 
   async function expectInvalidFilter(rules: unknown[] | string, field: string, message: RegExp) {
     const source = await newSource();
-    const body = { name: 'bad', source_id: source.id, destination_id: destinationId };
+    const body = { name: 'bad', source_id: source.id, destination_id: parts.destinationId };
     const answer =
       typeof rules === 'string'
-        ? await team.call('POST', '/connections', { raw: JSON.stringify(body).replace(/}$/, `,"rules":${rules}}`), headers: { 'content-type': 'application/json' } })
-        : await team.call('POST', '/connections', { body: { ...body, rules } });
+        ? await parts.team.call('POST', '/connections', { raw: JSON.stringify(body).replace(/}$/, `,"rules":${rules}}`), headers: { 'content-type': 'application/json' } })
+        : await parts.team.call('POST', '/connections', { body: { ...body, rules } });
     assert.equal(answer.status, 400, answer.text);
     assert.equal(answer.json.code, 'INVALID_FILTER');
     assert.match(answer.json.message, message);
@@ -58,8 +48,8 @@ describe('connection rules', () => {
     ];
     const connection = await connect(source.id, rules);
     assert.deepEqual(connection.rules, rules);
-    assert.deepEqual((await team.call('GET', `/connections/${connection.id}`)).json.rules, rules);
-    const updated = await team.call('PUT', `/connections/${connection.id}`, { body: { rules: [{ type: 'filter', body: 'ping' }] } });
+    assert.deepEqual((await parts.team.call('GET', `/connections/${connection.id}`)).json.rules, rules);
+    const updated = await parts.team.call('PUT', `/connections/${connection.id}`, { body: { rules: [{ type: 'filter', body: 'ping' }] } });
     assert.equal(updated.status, 200, updated.text);
     assert.deepEqual(updated.json.rules, [{ type: 'filter', body: 'ping' }]);
   });
@@ -73,13 +63,13 @@ describe('connection rules', () => {
 
     const source = await newSource();
     const connection = await connect(source.id, []);
-    const update = await team.call('PUT', `/connections/${connection.id}`, { body: { rules: [{ type: 'filter', path: { $endsWith: 3 } }] } });
+    const update = await parts.team.call('PUT', `/connections/${connection.id}`, { body: { rules: [{ type: 'filter', path: { $endsWith: 3 } }] } });
     assert.equal(update.status, 400);
     assert.equal(update.json.code, 'INVALID_FILTER');
     assert.equal(update.json.data[0].field, 'rules[0].path.$endsWith');
-    assert.deepEqual((await team.call('GET', `/connections/${connection.id}`)).json.rules, [], 'a refused update changes nothing');
+    assert.deepEqual((await parts.team.call('GET', `/connections/${connection.id}`)).json.rules, [], 'a refused update changes nothing');
 
-    const base = { name: 'bad', source_id: source.id, destination_id: destinationId };
+    const base = { name: 'bad', source_id: source.id, destination_id: parts.destinationId };
     const cases: [unknown[], string, RegExp][] = [
       [[{ type: 'filter' }], 'rules[0]', /without a filter/],
       [[{ type: 'filter', body: {}, code: 'x' }], 'rules[0].code', /not a field/],
@@ -94,7 +84,7 @@ describe('connection rules', () => {
       [[{ type: 'deduplicate', window: 5000, include_fields: ['bodies.id'] }], 'rules[0].include_fields[0]', /must be a field path/],
     ];
     for (const [rules, field, message] of cases) {
-      const answer = await team.call('POST', '/connections', { body: { ...base, rules } });
+      const answer = await parts.team.call('POST', '/connections', { body: { ...base, rules } });
       assert.equal(answer.status, 422, `${JSON.stringify(rules)}: ${answer.text}`);
       assert.equal(answer.json.data[0].field, field, answer.text);
       assert.match(answer.json.data[0].message, message);
@@ -107,40 +97,40 @@ describe('connection rules', () => {
     const eur = await connect(source.id, [{ type: 'filter', body: { data: { currency: 'EUR' } }, headers: { 'x-env': 'live' } }]);
     const all = await connect(source.id, []);
 
-    const send = (body: unknown, headers: Record<string, string> = {}) => gw.call('POST', source.url, { body, headers });
+    const send = (body: unknown, headers: Record<string, string> = {}) => parts.gw.call('POST', source.url, { body, headers });
     const first = await send({ data: { amount: 1500, currency: 'USD' } }, { 'X-Env': 'live' });
     assert.equal(first.status, 200);
-    const request = (await team.call('GET', `/requests/${first.json.request_id}`)).json;
+    const request = (await parts.team.call('GET', `/requests/${first.json.request_id}`)).json;
     assert.equal(request.events_count, 2);
     assert.equal(request.ignored_count, 1);
     assert.deepEqual(request.ignored, [{ webhook_id: eur.id, cause: 'FILTERED' }]);
     assert.match(first.json.message, /1 connection\(s\) ignored it/);
-    const events = (await team.call('GET', `/events?request_id=${first.json.request_id}`)).json.models as { webhook_id: string }[];
+    const events = (await parts.team.call('GET', `/events?request_id=${first.json.request_id}`)).json.models as { webhook_id: string }[];
     assert.deepEqual(events.map((e) => e.webhook_id).sort(), [big.id, all.id].sort());
 
     const second = await send({ data: { amount: 10, currency: 'EUR' } }, { 'x-env': 'live' });
-    const secondRequest = (await team.call('GET', `/requests/${second.json.request_id}`)).json;
+    const secondRequest = (await parts.team.call('GET', `/requests/${second.json.request_id}`)).json;
     assert.deepEqual((secondRequest.ignored as { webhook_id: string }[]).map((i) => i.webhook_id), [big.id]);
     assert.equal(secondRequest.events_count, 2);
 
-    const text = await gw.call('POST', source.url, { body: 'not json', headers: { 'content-type': 'text/plain' } });
-    assert.equal((await team.call('GET', `/requests/${text.json.request_id}`)).json.ignored_count, 2, 'a text body matches no object filter');
+    const text = await parts.gw.call('POST', source.url, { body: 'not json', headers: { 'content-type': 'text/plain' } });
+    assert.equal((await parts.team.call('GET', `/requests/${text.json.request_id}`)).json.ignored_count, 2, 'a text body matches no object filter');
   });
 
   test('a request every connection filtered out is stored, not rejected, with no events', async () => {
     const source = await newSource();
     const only = await connect(source.id, [{ type: 'filter', query: { mode: 'live' }, path: { $startsWith: '/orders' } }]);
-    const answer = await gw.call('POST', `${source.url}/orders/1?mode=test`, { body: { a: 1 } });
+    const answer = await parts.gw.call('POST', `${source.url}/orders/1?mode=test`, { body: { a: 1 } });
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json.status, 'SUCCESS');
     assert.deepEqual(answer.json.event_ids, []);
-    const request = (await team.call('GET', `/requests/${answer.json.request_id}`)).json;
+    const request = (await parts.team.call('GET', `/requests/${answer.json.request_id}`)).json;
     assert.equal(request.rejection_cause, null);
     assert.equal(request.events_count, 0);
     assert.deepEqual(request.ignored, [{ webhook_id: only.id, cause: 'FILTERED' }]);
-    const live = await gw.call('POST', `${source.url}/orders/1?mode=test&mode=live`, { body: { a: 1 } });
+    const live = await parts.gw.call('POST', `${source.url}/orders/1?mode=test&mode=live`, { body: { a: 1 } });
     assert.equal(live.json.event_ids.length, 1, 'a repeated query name is an array that contains the value');
-    const elsewhere = await gw.call('POST', `${source.url}/refunds/1?mode=live`, { body: { a: 1 } });
+    const elsewhere = await parts.gw.call('POST', `${source.url}/refunds/1?mode=live`, { body: { a: 1 } });
     assert.equal(elsewhere.json.event_ids.length, 0, 'the path filter applies too');
   });
 
@@ -150,10 +140,10 @@ describe('connection rules', () => {
     const exact = await connect(source.id, [{ type: 'deduplicate', window: 3_600_000 }]);
     const butTime = await connect(source.id, [{ type: 'deduplicate', window: 3_600_000, exclude_fields: ['body.sent_at'] }]);
     const send = async (body: unknown, shop = 'a') => {
-      const answer = await gw.call('POST', source.url, { body, headers: { 'x-shop': shop } });
+      const answer = await parts.gw.call('POST', source.url, { body, headers: { 'x-shop': shop } });
       assert.equal(answer.status, 200, answer.text);
-      const request = (await team.call('GET', `/requests/${answer.json.request_id}`)).json;
-      const events = (await team.call('GET', `/events?request_id=${answer.json.request_id}`)).json.models as { id: string; webhook_id: string }[];
+      const request = (await parts.team.call('GET', `/requests/${answer.json.request_id}`)).json;
+      const events = (await parts.team.call('GET', `/events?request_id=${answer.json.request_id}`)).json.models as { id: string; webhook_id: string }[];
       return { request, byConnection: new Map(events.map((e) => [e.webhook_id, e.id])) };
     };
     const first = await send({ id: 1, sent_at: 't1', n: 1 });
@@ -169,8 +159,8 @@ describe('connection rules', () => {
     assert.deepEqual([...sameButTime.byConnection.keys()], [exact.id], 'the body differs in bytes: not an exact repeat');
     const otherShop = await send({ id: 1, sent_at: 't1', n: 1 }, 'b');
     assert.deepEqual([...otherShop.byConnection.keys()].sort(), [byId.id].sort(), 'a different included header is no repeat; the same body is, for the others');
-    const reordered = await gw.call('POST', source.url, { raw: '{"sent_at":"t9","n":1,"id":1}', headers: { 'content-type': 'application/json', 'x-shop': 'a' } });
-    const reorderedRequest = (await team.call('GET', `/requests/${reordered.json.request_id}`)).json;
+    const reordered = await parts.gw.call('POST', source.url, { raw: '{"sent_at":"t9","n":1,"id":1}', headers: { 'content-type': 'application/json', 'x-shop': 'a' } });
+    const reorderedRequest = (await parts.team.call('GET', `/requests/${reordered.json.request_id}`)).json;
     assert.deepEqual(
       (reorderedRequest.ignored as { webhook_id: string }[]).map((i) => i.webhook_id).sort(),
       [byId.id, butTime.id].sort(),
@@ -182,9 +172,9 @@ describe('connection rules', () => {
     const source = await newSource();
     await connect(source.id, [{ type: 'delay', delay: 3_600_000 }]);
     const before = Date.now();
-    const answer = await gw.call('POST', source.url, { body: { a: 1 } });
+    const answer = await parts.gw.call('POST', source.url, { body: { a: 1 } });
     const after = Date.now();
-    const event = (await team.call('GET', `/events/${answer.json.event_ids[0]}`)).json;
+    const event = (await parts.team.call('GET', `/events/${answer.json.event_ids[0]}`)).json;
     assert.equal(event.status, 'SCHEDULED');
     const due = Date.parse(event.next_attempt_at);
     const received = Date.parse(event.created_at);

@@ -4,6 +4,7 @@
  * dispatcher has its own end-to-end tests), so these tests see exactly what a client sees.
  */
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { makeKeyring, type SecretKeyring } from '../../src/domain/secretBox.js';
 import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -181,4 +182,36 @@ export function rawRequest(
     for (const chunk of options.chunks ?? []) request.write(chunk);
     request.end();
   });
+}
+
+/**
+ * For the enclosing describe: a gateway (with `env`), a team called `teamName` and one HTTP destination of it, made
+ * before its tests and closed after them. Read them through the returned object inside tests.
+ */
+export function gatewayWithDestination(teamName: string, env: Record<string, string> = {}): { readonly gw: Gateway; readonly team: Team; readonly destinationId: string } {
+  let made: { gw: Gateway; team: Team; destinationId: string } | undefined;
+  before(async () => {
+    const gw = await startGateway(env);
+    const team = await gw.team(teamName);
+    const destination = await team.call('POST', '/destinations', { body: { name: 'receiver', config: { url: 'https://receiver.example/in' } } });
+    made = { gw, team, destinationId: (destination.json as { id: string }).id };
+  });
+  after(async () => {
+    await made?.gw.close();
+  });
+  const started = () => {
+    if (made === undefined) throw new Error('the gateway starts in a before hook: use it inside tests');
+    return made;
+  };
+  return {
+    get gw() {
+      return started().gw;
+    },
+    get team() {
+      return started().team;
+    },
+    get destinationId() {
+      return started().destinationId;
+    },
+  };
 }

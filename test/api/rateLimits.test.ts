@@ -7,8 +7,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument --
    The API's JSON answers are `any` (harness.ts) and read field by field: the assertions are the type checks. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Answer, type Gateway, type Team } from './harness.js';
+import { describe, test } from 'node:test';
+import { gatewayWithDestination, type Answer } from './harness.js';
 
 const KEY_LIMIT = 10;
 
@@ -19,43 +19,33 @@ function tally(answers: Answer[]): Record<number, number> {
 }
 
 describe('rate limits', () => {
-  let gw: Gateway;
-  let team: Team;
-  let destinationId: string;
-  before(async () => {
-    gw = await startGateway({ SLUICE_API_RATE_LIMIT: `${KEY_LIMIT}/minute` });
-    team = await gw.team('limits');
-    destinationId = (await team.call('POST', '/destinations', { body: { name: 'd', config: { url: 'https://receiver.example/in' } } })).json.id;
-  });
-  after(async () => {
-    await gw.close();
-  });
+  const parts = gatewayWithDestination('limits', { SLUICE_API_RATE_LIMIT: `${KEY_LIMIT}/minute` });
 
   async function source(name: string, config: unknown): Promise<{ id: string; url: string }> {
-    const created = await team.call('POST', '/sources', { body: { name, config } });
+    const created = await parts.team.call('POST', '/sources', { body: { name, config } });
     assert.equal(created.status, 201, created.text);
-    await team.call('POST', '/connections', { body: { name: 'c', source_id: created.json.id, destination_id: destinationId } });
-    return { id: created.json.id, url: `${gw.base}/e/${created.json.id}` };
+    await parts.team.call('POST', '/connections', { body: { name: 'c', source_id: created.json.id, destination_id: parts.destinationId } });
+    return { id: created.json.id, url: `${parts.gw.base}/e/${created.json.id}` };
   }
 
   /** Another key of the same team, with its own budget. */
   async function freshKey(): Promise<string> {
-    const answer = await gw.admin('POST', `/teams/${team.id}/api-keys`);
+    const answer = await parts.gw.admin('POST', `/teams/${parts.team.id}/api-keys`);
     assert.equal(answer.status, 201, answer.text);
     return `Bearer ${answer.json.key}`;
   }
 
   test("a source's rate_limit: a burst gets exactly the limit through, the rest 429 with Retry-After, nothing stored", async () => {
     const key = await freshKey();
-    const call = (method: string, path: string, body?: unknown) => gw.call(method, path, { auth: key, ...(body === undefined ? {} : { body }) });
+    const call = (method: string, path: string, body?: unknown) => parts.gw.call(method, path, { auth: key, ...(body === undefined ? {} : { body }) });
     const limited = (await call('POST', '/sources', { name: 'limited', config: { rate_limit: 5, rate_limit_period: 'minute' } })).json;
     assert.equal(limited.config.rate_limit, 5);
     assert.equal(limited.config.rate_limit_period, 'minute');
-    await call('POST', '/connections', { name: 'c', source_id: limited.id, destination_id: destinationId });
-    const url = `${gw.base}/e/${limited.id}`;
+    await call('POST', '/connections', { name: 'c', source_id: limited.id, destination_id: parts.destinationId });
+    const url = `${parts.gw.base}/e/${limited.id}`;
     const free = await source('unlimited', {});
 
-    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => gw.call('POST', url, { body: { i } })));
+    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => parts.gw.call('POST', url, { body: { i } })));
     assert.deepEqual(tally(burst), { 200: 5, 429: 35 });
     for (const answer of burst.filter((a) => a.status === 429)) {
       assert.equal(answer.json.code, 'RATE_LIMITED');
@@ -64,14 +54,14 @@ describe('rate limits', () => {
       assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 12, `Retry-After ${retryAfter}`);
       assert.equal(answer.json.data.retry_after_seconds, retryAfter);
     }
-    assert.equal((await team.call('GET', `/requests?source_id=${limited.id}`)).json.total_count, 5, 'refused requests are not stored');
+    assert.equal((await parts.team.call('GET', `/requests?source_id=${limited.id}`)).json.total_count, 5, 'refused requests are not stored');
 
-    const others = await Promise.all(Array.from({ length: 20 }, () => gw.call('POST', free.url, { body: {} })));
+    const others = await Promise.all(Array.from({ length: 20 }, () => parts.gw.call('POST', free.url, { body: {} })));
     assert.deepEqual(tally(others), { 200: 20 }, 'another source is not affected');
 
     // Raising the limit takes effect at once (a new bucket); removing it lifts it.
     await call('PUT', `/sources/${limited.id}`, { config: { rate_limit: 100 } });
-    assert.equal((await gw.call('POST', url, { body: {} })).status, 200);
+    assert.equal((await parts.gw.call('POST', url, { body: {} })).status, 200);
     const removed = await call('PUT', `/sources/${limited.id}`, { config: { rate_limit: null } });
     assert.equal(removed.json.config.rate_limit, null);
     assert.equal(removed.json.config.rate_limit_period, null);
@@ -79,16 +69,16 @@ describe('rate limits', () => {
 
   test('a per-second source limit refills: a sender that waits gets through again', async () => {
     const src = await source('per-second', { rate_limit: 1 });
-    const first = await Promise.all(Array.from({ length: 6 }, () => gw.call('POST', src.url, { body: {} })));
+    const first = await Promise.all(Array.from({ length: 6 }, () => parts.gw.call('POST', src.url, { body: {} })));
     assert.deepEqual(tally(first), { 200: 1, 429: 5 });
     assert.equal(first.find((a) => a.status === 429)?.headers.get('retry-after'), '1');
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await gw.call('POST', src.url, { body: {} })).status, 200);
+    assert.equal((await parts.gw.call('POST', src.url, { body: {} })).status, 200);
   });
 
   test('SLUICE_API_RATE_LIMIT: per key, shared by the management API and /v2; other keys and ingest are untouched', async () => {
     const hostile = await freshKey();
-    const burst = await Promise.all(Array.from({ length: 30 }, () => gw.call('GET', '/sources', { auth: hostile })));
+    const burst = await Promise.all(Array.from({ length: 30 }, () => parts.gw.call('GET', '/sources', { auth: hostile })));
     assert.deepEqual(tally(burst), { 200: KEY_LIMIT, 429: 30 - KEY_LIMIT });
     const refused = burst.find((a) => a.status === 429);
     assert.equal(refused?.json.code, 'RATE_LIMITED');
@@ -96,21 +86,21 @@ describe('rate limits', () => {
     const retryAfter = Number(refused?.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60 / KEY_LIMIT, `Retry-After ${retryAfter}`);
 
-    const v2 = await gw.call('GET', '/v2/event-destinations', { auth: hostile });
+    const v2 = await parts.gw.call('GET', '/v2/event-destinations', { auth: hostile });
     assert.equal(v2.status, 429, 'the same budget on /v2');
     assert.equal(v2.json.errors[0].code, 'rate_limit_exceeded');
     assert.equal(v2.json.errors[0].type, 'rate_limit_error');
     assert.ok(Number(v2.headers.get('retry-after')) >= 1);
 
     const other = await freshKey();
-    assert.equal((await gw.call('GET', '/sources', { auth: other })).status, 200, 'another key has its own budget');
+    assert.equal((await parts.gw.call('GET', '/sources', { auth: other })).status, 200, 'another key has its own budget');
     const src = await source('ingest-unaffected', {});
-    assert.equal((await gw.call('POST', src.url, { body: {} })).status, 200, 'ingest does not count against API keys');
+    assert.equal((await parts.gw.call('POST', src.url, { body: {} })).status, 200, 'ingest does not count against API keys');
   });
 
   test('made-up keys are 401: the per-key limit keeps no bucket for them (SLUICE_AUTH_FAILURE_LIMIT does, per address: authFailures.test.ts)', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 3 * KEY_LIMIT }, (_, i) => gw.call('GET', '/sources', { auth: `Bearer sk_made_up_key_${i % 2}_0123456789` })),
+      Array.from({ length: 3 * KEY_LIMIT }, (_, i) => parts.gw.call('GET', '/sources', { auth: `Bearer sk_made_up_key_${i % 2}_0123456789` })),
     );
     assert.deepEqual(tally(answers), { 401: 3 * KEY_LIMIT });
   });

@@ -8,8 +8,8 @@
    The API's JSON answers are `any` (harness.ts) and read field by field: the assertions are the type checks. */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { startGateway, type Answer, type Gateway, type Team } from './harness.js';
+import { describe, test } from 'node:test';
+import { gatewayWithDestination, type Answer, type Gateway } from './harness.js';
 
 const STRIPE_SECRET = 'whsec_0123456789abcdefghijklmnopqrstuv';
 const GITHUB_SECRET = 'github-webhook-secret-0123456789';
@@ -22,24 +22,14 @@ const ALL_SECRETS = [STRIPE_SECRET, GITHUB_SECRET, SHOPIFY_SECRET, HMAC_SECRET, 
 const sign = (algorithm: string, secret: string, data: string | Buffer) => createHmac(algorithm, secret).update(data);
 
 describe('source verification', () => {
-  let gw: Gateway;
-  let team: Team;
-  let destinationId: string;
-  before(async () => {
-    gw = await startGateway();
-    team = await gw.team('verification');
-    destinationId = (await team.call('POST', '/destinations', { body: { name: 'd', config: { url: 'https://receiver.example/in' } } })).json.id;
-  });
-  after(async () => {
-    await gw.close();
-  });
+  const parts = gatewayWithDestination('verification');
 
   let counter = 0;
   async function source(config: unknown): Promise<{ id: string; url: string; answer: Answer }> {
-    const answer = await team.call('POST', '/sources', { body: { name: `verified-${++counter}`, config } });
+    const answer = await parts.team.call('POST', '/sources', { body: { name: `verified-${++counter}`, config } });
     assert.equal(answer.status, 201, answer.text);
-    await team.call('POST', '/connections', { body: { name: 'c', source_id: answer.json.id, destination_id: destinationId } });
-    return { id: answer.json.id, url: `${gw.base}/e/${answer.json.id}`, answer };
+    await parts.team.call('POST', '/connections', { body: { name: 'c', source_id: answer.json.id, destination_id: parts.destinationId } });
+    return { id: answer.json.id, url: `${parts.gw.base}/e/${answer.json.id}`, answer };
   }
 
   function assertNoSecret(text: string): void {
@@ -48,12 +38,12 @@ describe('source verification', () => {
 
   /** Refused and recorded; `sentElsewhere`: the test put a secret in a header the source does not read (kept). */
   async function expectRejected(url: string, options: Parameters<Gateway['call']>[2], reason: RegExp, sentElsewhere = false): Promise<void> {
-    const answer = await gw.call('POST', url, options);
+    const answer = await parts.gw.call('POST', url, options);
     assert.equal(answer.status, 403, answer.text);
     assert.equal(answer.json.code, 'VERIFICATION_FAILED');
     assert.match(answer.json.message, reason);
     assertNoSecret(answer.text);
-    const stored = (await team.call('GET', `/requests/${answer.json.data.request_id}`)).json;
+    const stored = (await parts.team.call('GET', `/requests/${answer.json.data.request_id}`)).json;
     assert.equal(stored.rejection_cause, 'VERIFICATION_FAILED');
     assert.deepEqual(stored.event_ids, []);
     // Even a wrong credential is not kept: it may be the real one mistyped.
@@ -62,11 +52,11 @@ describe('source verification', () => {
 
   /** Accepted; returns the request as stored (what destinations are sent). */
   async function expectAccepted(url: string, options: Parameters<Gateway['call']>[2]): Promise<{ headers: Record<string, string> }> {
-    const answer = await gw.call('POST', url, options);
+    const answer = await parts.gw.call('POST', url, options);
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json.status, 'SUCCESS');
     assert.equal(answer.json.event_ids.length, 1);
-    return (await team.call('GET', `/requests/${answer.json.request_id}`)).json as { headers: Record<string, string> };
+    return (await parts.team.call('GET', `/requests/${answer.json.request_id}`)).json as { headers: Record<string, string> };
   }
 
   test('the config is shown with its secrets masked, never in clear in answers or in the store', async () => {
@@ -81,13 +71,13 @@ describe('source verification', () => {
     for (const answer of [
       created.answer,
       hmac.answer,
-      await team.call('GET', `/sources/${created.id}`),
-      await team.call('GET', '/sources'),
-      await team.call('GET', `/connections?source_id=${hmac.id}`),
+      await parts.team.call('GET', `/sources/${created.id}`),
+      await parts.team.call('GET', '/sources'),
+      await parts.team.call('GET', `/connections?source_id=${hmac.id}`),
     ]) {
       assertNoSecret(answer.text);
     }
-    const stored = await gw.store.getSource(team.id, hmac.id);
+    const stored = await parts.gw.store.getSource(parts.team.id, hmac.id);
     assert.ok(stored !== null);
     assertNoSecret(JSON.stringify(stored));
     assert.match(stored.config.auth?.sealed ?? '', /^v2\./, 'sealed in the current format, under the current key');
@@ -115,14 +105,14 @@ describe('source verification', () => {
       [{ rate_limit_period: 'minute' }, 'config.rate_limit', /required with rate_limit_period/],
     ];
     for (const [config, field, message] of cases) {
-      const answer = await team.call('POST', '/sources', { body: { name: 'bad', config } });
+      const answer = await parts.team.call('POST', '/sources', { body: { name: 'bad', config } });
       assert.equal(answer.status, 422, `${JSON.stringify(config)}: ${answer.text}`);
       assert.equal(answer.json.code, 'VALIDATION_ERROR');
       const problem = answer.json.data.find((item: { field: string }) => item.field === field || item.field.startsWith(`${field}`));
       assert.ok(problem !== undefined, `${JSON.stringify(config)} should name ${field}: ${answer.text}`);
       assert.match(problem.message, message, JSON.stringify(config));
     }
-    assert.equal((await team.call('GET', '/sources?name=bad')).json.count, 0, 'nothing was created');
+    assert.equal((await parts.team.call('GET', '/sources?name=bad')).json.count, 0, 'nothing was created');
   });
 
   test('STRIPE: a fresh signature passes; stale, tampered, wrong-secret and missing ones are refused and recorded', async () => {
@@ -137,9 +127,9 @@ describe('source verification', () => {
     await expectRejected(src.url, { raw: body.replace('paid', 'void'), headers: { ...json, 'stripe-signature': header(now) } }, /no v1 signature/);
     await expectRejected(src.url, { raw: body, headers: { ...json, 'stripe-signature': header(now, 'whsec_wrong') } }, /no v1 signature/);
     await expectRejected(src.url, { raw: body, headers: json }, /Stripe-Signature header is missing/);
-    const rejected = await team.call('GET', `/requests?source_id=${src.id}&rejection_cause=VERIFICATION_FAILED`);
+    const rejected = await parts.team.call('GET', `/requests?source_id=${src.id}&rejection_cause=VERIFICATION_FAILED`);
     assert.equal(rejected.json.total_count, 5);
-    assert.equal((await team.call('GET', `/events?source_id=${src.id}`)).json.total_count, 1, 'only the verified request made an event');
+    assert.equal((await parts.team.call('GET', `/events?source_id=${src.id}`)).json.total_count, 1, 'only the verified request made an event');
   });
 
   test('GITHUB and SHOPIFY: the body signed with the secret passes; any change or another encoding is refused', async () => {
@@ -188,19 +178,19 @@ describe('source verification', () => {
     const src = await source({ auth_type: 'HMAC', auth: { header_key: 'x-one', secret: HMAC_SECRET } });
     const body = 'payload';
     const hex = sign('sha256', HMAC_SECRET, body).digest('hex');
-    const moved = await team.call('PUT', `/sources/${src.id}`, { body: { config: { auth: { header_key: 'x-two' } } } });
+    const moved = await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { auth: { header_key: 'x-two' } } } });
     assert.equal(moved.status, 200, moved.text);
     assert.equal(moved.json.config.auth.header_key, 'x-two');
     await expectAccepted(src.url, { raw: body, headers: { 'content-type': 'text/plain', 'x-two': hex } });
     await expectRejected(src.url, { raw: body, headers: { 'content-type': 'text/plain', 'x-one': hex } }, /x-two header/);
 
     // Other config changes leave verification alone.
-    await team.call('PUT', `/sources/${src.id}`, { body: { config: { allowed_http_methods: ['POST', 'PUT'] } } });
+    await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { allowed_http_methods: ['POST', 'PUT'] } } });
     await expectRejected(src.url, { raw: body, headers: { 'content-type': 'text/plain' } }, /x-two header/);
 
-    const retyped = await team.call('PUT', `/sources/${src.id}`, { body: { config: { auth_type: 'GITHUB' } } });
+    const retyped = await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { auth_type: 'GITHUB' } } });
     assert.equal(retyped.status, 422, 'a new type does not inherit the old secret');
-    const removed = await team.call('PUT', `/sources/${src.id}`, { body: { config: { auth_type: null } } });
+    const removed = await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { auth_type: null } } });
     assert.equal(removed.json.config.auth_type, null);
     assert.equal(removed.json.config.auth, null);
     await expectAccepted(src.url, { raw: body, headers: { 'content-type': 'text/plain' } });
@@ -208,8 +198,8 @@ describe('source verification', () => {
 
   test('a disabled source answers SOURCE_DISABLED before verification; a bad method 405 before verification', async () => {
     const src = await source({ auth_type: 'API_KEY', auth: { api_key: API_KEY } });
-    assert.equal((await gw.call('GET', src.url)).status, 405);
-    await team.call('PUT', `/sources/${src.id}/disable`);
-    assert.equal((await gw.call('POST', src.url, { body: {} })).json.code, 'SOURCE_DISABLED');
+    assert.equal((await parts.gw.call('GET', src.url)).status, 405);
+    await parts.team.call('PUT', `/sources/${src.id}/disable`);
+    assert.equal((await parts.gw.call('POST', src.url, { body: {} })).json.code, 'SOURCE_DISABLED');
   });
 });

@@ -15,6 +15,7 @@ import { freePort } from '../support/gatewayProcess.js';
 import { startTestGateway, TEST_API_KEY, type TestGateway } from '../support/inProcessGateway.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { chromiumMissing, launch, screenshot, tabTo, unlabelledControls, unreachableControls } from './browser.js';
+import { until } from '../support/until.js';
 
 const missing = chromiumMissing();
 const IN_CI = process.env.CI === 'true';
@@ -25,16 +26,6 @@ interface EventModel {
   status: string;
   attempts: number;
   next_attempt_at: string | null;
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 if (missing !== null && IN_CI) {

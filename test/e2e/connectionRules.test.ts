@@ -6,13 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPipeline } from '../support/apiClient.js';
+import { ingestOk } from '../support/eventsApi.js';
 import { gatewayAndReceiver } from '../support/inProcessGateway.js';
 
-async function ingest(url: string, body: unknown) {
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json()) as { request_id: string; event_ids: string[] };
-}
+const ingest = (url: string, body: unknown) => ingestOk(url, JSON.stringify(body));
 
 describe('connection rules end to end', { timeout: 60_000 }, () => {
   const parts = gatewayAndReceiver();

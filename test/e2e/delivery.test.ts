@@ -2,77 +2,33 @@
  * The delivery path end to end, in one process with real parts: HTTP ingest → SQLite → dispatcher → a real
  * receiver, then inspected through the Events API. Retry intervals are short so the suite stays fast.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createPipeline } from '../support/apiClient.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestGateway, type TestGateway } from '../support/inProcessGateway.js';
+import { type AttemptModel, type EventModel, eventsApi, ingestOk as ingest } from '../support/eventsApi.js';
+import { startReceiver } from '../support/receiver.js';
+import { gatewayAndReceiver } from '../support/inProcessGateway.js';
 import { freePort } from '../support/gatewayProcess.js';
-
-interface EventModel {
-  id: string;
-  status: string;
-  attempts: number;
-  response_status: number | null;
-  error_code: string | null;
-  next_attempt_at: string | null;
-  successful_at: string | null;
-  last_attempt_at: string | null;
-}
-interface AttemptModel {
-  id: string;
-  event_id: string;
-  trigger: string;
-  status: string;
-  response_status: number | null;
-  error_code: string | null;
-  attempt_number: number;
-}
-
-async function ingest(url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  const res = await fetch(url, { method: 'POST', body, headers });
-  assert.equal(res.status, 200, await res.clone().text());
-  return (await res.json()) as { request_id: string; event_ids: string[] };
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('delivery end to end', { timeout: 60_000 }, () => {
-  let gw: TestGateway;
-  let receiver: Receiver;
+  const parts = gatewayAndReceiver();
   let counter = 0;
   const unique = (name: string) => `${name}-${++counter}`;
 
-  before(async () => {
-    gw = await startTestGateway();
-    receiver = await startReceiver();
-  });
-  after(async () => {
-    await gw.stop();
-    await receiver.close();
-  });
-
-  const event = async (id: string) => (await gw.api.get<EventModel>(`/events/${id}`)).body;
-  const attemptsOf = async (id: string) => (await gw.api.get<{ models: AttemptModel[] }>(`/attempts?event_id=${id}&order_direction=asc`)).body.models;
+  const event = (id: string) => eventsApi(parts.gw.api).event(id);
+  const attemptsOf = (id: string) => eventsApi(parts.gw.api).attemptsOf(id);
 
   test('forwards the request with its method, path, query, body and signed x-sluice headers, at once', async () => {
-    const p = await createPipeline(gw.api, { name: unique('fwd'), url: `${receiver.url}/hook`, retry: { strategy: 'linear', interval: 1000, count: 2 } });
+    const p = await createPipeline(parts.gw.api, { name: unique('fwd'), url: `${parts.receiver.url}/hook`, retry: { strategy: 'linear', interval: 1000, count: 2 } });
     const body = JSON.stringify({ type: 'order.created', amount: 42 });
     const sentAt = Date.now();
     const ack = await ingest(`${p.ingestUrl}/orders/7?x=1&y=2`, body, { 'content-type': 'application/json', 'x-custom': 'kept', connection: 'keep-alive' });
     const [eventId] = ack.event_ids;
     assert.ok(eventId);
-    await receiver.waitFor(() => receiver.countsByEvent.has(eventId), 2000, 'first delivery');
-    const got = receiver.received.find((r) => r.headers['x-sluice-event-id'] === eventId);
+    await parts.receiver.waitFor(() => parts.receiver.countsByEvent.has(eventId), 2000, 'first delivery');
+    const got = parts.receiver.received.find((r) => r.headers['x-sluice-event-id'] === eventId);
     assert.ok(got);
     assert.ok(got.at - sentAt < 2000, `first attempt started promptly (${got.at - sentAt} ms)`);
     assert.equal(got.method, 'POST');
@@ -84,7 +40,7 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     assert.equal(got.headers['x-sluice-attempt-count'], '1');
     assert.equal(got.headers['x-sluice-attempt-trigger'], 'INITIAL');
     assert.equal(got.headers['x-sluice-will-retry-after'], '1');
-    const expected = createHmac('sha256', gw.signingSecret).update(body).digest('base64');
+    const expected = createHmac('sha256', parts.gw.signingSecret).update(body).digest('base64');
     assert.equal(got.headers['x-sluice-signature'], expected);
 
     const delivered = await until(() => event(eventId), (e) => e.status === 'SUCCESSFUL', 2000, 'SUCCESSFUL');
@@ -103,7 +59,7 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     let calls = 0;
     r.answerWith(() => (++calls <= 2 ? { status: 500, body: 'boom' } : { status: 204 }));
     try {
-      const p = await createPipeline(gw.api, { name: unique('retry'), url: r.url, retry: { strategy: 'linear', interval: 100, count: 5 } });
+      const p = await createPipeline(parts.gw.api, { name: unique('retry'), url: r.url, retry: { strategy: 'linear', interval: 100, count: 5 } });
       const ack = await ingest(p.ingestUrl, '{"a":1}');
       const id = ack.event_ids[0] ?? '';
       const done = await until(() => event(id), (e) => e.status === 'SUCCESSFUL', 5000, 'success after retries');
@@ -123,13 +79,13 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     const r = await startReceiver();
     r.answerWith((req) => ({ status: req.url.startsWith('/gone') ? 410 : 500 }));
     try {
-      const p = await createPipeline(gw.api, { name: unique('exhaust'), url: r.url, retry: { strategy: 'exponential', interval: 20, count: 2 } });
+      const p = await createPipeline(parts.gw.api, { name: unique('exhaust'), url: r.url, retry: { strategy: 'exponential', interval: 20, count: 2 } });
       const id = (await ingest(p.ingestUrl, '{}')).event_ids[0] ?? '';
       const failed = await until(() => event(id), (e) => e.status === 'FAILED', 5000, 'FAILED');
       assert.equal(failed.attempts, 3);
       assert.equal(failed.next_attempt_at, null);
 
-      const q = await createPipeline(gw.api, {
+      const q = await createPipeline(parts.gw.api, {
         name: unique('noretry'),
         url: `${r.url}/gone`,
         retry: { strategy: 'linear', interval: 20, count: 5, response_status_codes: ['500-599'] },
@@ -147,14 +103,14 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     const r = await startReceiver();
     r.answerWith({ status: 503 });
     try {
-      const p = await createPipeline(gw.api, { name: unique('manual'), url: r.url, retry: { strategy: 'linear', interval: 60_000, count: 3 } });
+      const p = await createPipeline(parts.gw.api, { name: unique('manual'), url: r.url, retry: { strategy: 'linear', interval: 60_000, count: 3 } });
       const id = (await ingest(p.ingestUrl, '{"m":1}')).event_ids[0] ?? '';
       const scheduled = await until(() => event(id), (e) => e.status === 'SCHEDULED', 3000, 'SCHEDULED');
       assert.ok(scheduled.next_attempt_at);
       assert.equal(scheduled.response_status, 503);
 
       r.answerWith({ status: 200, body: 'thanks' });
-      const retry = await gw.api.post<AttemptModel & { body: string; team_id: string }>(`/events/${id}/retry`);
+      const retry = await parts.gw.api.post<AttemptModel & { body: string; team_id: string }>(`/events/${id}/retry`);
       assert.equal(retry.status, 200);
       assert.equal(retry.body.event_id, id);
       assert.equal(retry.body.trigger, 'MANUAL');
@@ -174,10 +130,10 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     const r = await startReceiver();
     r.answerWith({ status: 500 });
     try {
-      const p = await createPipeline(gw.api, { name: unique('mute'), url: r.url, retry: { strategy: 'linear', interval: 300, count: 10 } });
+      const p = await createPipeline(parts.gw.api, { name: unique('mute'), url: r.url, retry: { strategy: 'linear', interval: 300, count: 10 } });
       const id = (await ingest(p.ingestUrl, '{}')).event_ids[0] ?? '';
       await until(() => event(id), (e) => e.status === 'SCHEDULED', 3000, 'SCHEDULED');
-      const muted = await gw.api.put<EventModel & { request: { body: unknown } }>(`/events/${id}/mute`);
+      const muted = await parts.gw.api.put<EventModel & { request: { body: unknown } }>(`/events/${id}/mute`);
       assert.equal(muted.status, 200);
       assert.equal(muted.body.next_attempt_at, null);
       assert.equal(muted.body.status, 'CANCELLED');
@@ -193,15 +149,15 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
   test('a paused connection holds events (HOLD) and delivers them on unpause with trigger UNPAUSE', async () => {
     const r = await startReceiver();
     try {
-      const p = await createPipeline(gw.api, { name: unique('pause'), url: r.url });
-      const paused = await gw.api.put<{ paused_at: string | null }>(`/connections/${p.connectionId}/pause`);
+      const p = await createPipeline(parts.gw.api, { name: unique('pause'), url: r.url });
+      const paused = await parts.gw.api.put<{ paused_at: string | null }>(`/connections/${p.connectionId}/pause`);
       assert.equal(paused.status, 200);
       assert.ok(paused.body.paused_at);
       const id = (await ingest(p.ingestUrl, '{"held":true}')).event_ids[0] ?? '';
       assert.equal((await event(id)).status, 'HOLD');
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(r.received.length, 0);
-      await gw.api.put(`/connections/${p.connectionId}/unpause`);
+      await parts.gw.api.put(`/connections/${p.connectionId}/unpause`);
       await r.waitFor(() => r.countsByEvent.has(id), 2000, 'delivery after unpause');
       assert.equal(r.received[0]?.headers['x-sluice-attempt-trigger'], 'UNPAUSE');
       await until(() => event(id), (e) => e.status === 'SUCCESSFUL', 2000, 'SUCCESSFUL after unpause');
@@ -214,14 +170,14 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     const r = await startReceiver();
     r.answerWith({ status: 200, delayMs: 1500 });
     try {
-      const slow = await createPipeline(gw.api, { name: unique('timeout'), url: r.url, timeout: 200, retry: { strategy: 'linear', interval: 60_000, count: 1 } });
+      const slow = await createPipeline(parts.gw.api, { name: unique('timeout'), url: r.url, timeout: 200, retry: { strategy: 'linear', interval: 60_000, count: 1 } });
       const id = (await ingest(slow.ingestUrl, '{}')).event_ids[0] ?? '';
       const timedOut = await until(() => event(id), (e) => e.attempts === 1, 3000, 'timed-out attempt');
       assert.equal(timedOut.error_code, 'TIMEOUT');
       assert.equal(timedOut.response_status, null);
 
       const closedPort = await freePort();
-      const refused = await createPipeline(gw.api, { name: unique('refused'), url: `http://127.0.0.1:${closedPort}/`, retry: { strategy: 'linear', interval: 60_000, count: 1 } });
+      const refused = await createPipeline(parts.gw.api, { name: unique('refused'), url: `http://127.0.0.1:${closedPort}/`, retry: { strategy: 'linear', interval: 60_000, count: 1 } });
       const id2 = (await ingest(refused.ingestUrl, '{}')).event_ids[0] ?? '';
       const refusedEvent = await until(() => event(id2), (e) => e.attempts === 1, 3000, 'refused attempt');
       assert.equal(refusedEvent.error_code, 'CONNECTION_REFUSED');
@@ -238,8 +194,8 @@ describe('delivery end to end', { timeout: 60_000 }, () => {
     slowReceiver.answerWith({ status: 200, delayMs: 4000 });
     const fastReceiver = await startReceiver();
     try {
-      const slow = await createPipeline(gw.api, { name: unique('slow'), url: slowReceiver.url });
-      const fast = await createPipeline(gw.api, { name: unique('fast'), url: fastReceiver.url });
+      const slow = await createPipeline(parts.gw.api, { name: unique('slow'), url: slowReceiver.url });
+      const fast = await createPipeline(parts.gw.api, { name: unique('fast'), url: fastReceiver.url });
       // Far more slow work than the gateway's per-destination cap (20 by default) can run at once.
       await Promise.all(Array.from({ length: 60 }, () => ingest(slow.ingestUrl, '{"slow":true}')));
       const started = Date.now();

@@ -10,15 +10,11 @@
  * Only those may be delivered twice (after the restart releases their claims); every duplicated event must be one
  * of them, so duplicates ≤ in flight.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { apiClient, createPipeline } from '../support/apiClient.js';
-import { freePort, startGatewayProcess, type GatewayProcess } from '../support/gatewayProcess.js';
+import { crashTestParts, freePort, startGatewayProcess } from '../support/gatewayProcess.js';
 import { runIngestLoad } from '../support/ingestClient.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
 import { readStore } from '../support/storedRequests.js';
 
 const API_KEY = 'sk_test_delivery_crash_key_001';
@@ -28,26 +24,11 @@ const KILL_AFTER_ARRIVALS = 3000;
 const FAN_OUT = 10;
 
 describe('SIGKILL during 10,000 in-flight deliveries', { timeout: 150_000 }, () => {
-  let dataDir: string;
-  let receiver: Receiver;
-  let gateway: GatewayProcess | null = null;
-
-  before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'sluice-delivery-crash-'));
-    receiver = await startReceiver();
-  });
-  after(async () => {
-    if (gateway !== null && gateway.child.exitCode === null) {
-      gateway.child.kill('SIGKILL');
-      await gateway.exited;
-    }
-    await receiver.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const parts = crashTestParts('sluice-delivery-crash-');
 
   test('nothing is lost, and only deliveries in flight at the kill are repeated', async (t) => {
     const env = {
-      SLUICE_DATA_DIR: dataDir,
+      SLUICE_DATA_DIR: parts.dataDir,
       SLUICE_API_KEY: API_KEY,
       SLUICE_OUTBOUND_ALLOWLIST: '127.0.0.1/32',
       SLUICE_POLL_INTERVAL_MS: '100',
@@ -55,14 +36,14 @@ describe('SIGKILL during 10,000 in-flight deliveries', { timeout: 150_000 }, () 
       SLUICE_DESTINATION_CONCURRENCY: String(IN_FLIGHT_CAP / 4),
     };
     const port = await freePort();
-    gateway = await startGatewayProcess(env, port);
-    const api = apiClient(gateway.url, API_KEY);
+    parts.gateway = await startGatewayProcess(env, port);
+    const api = apiClient(parts.gateway.url, API_KEY);
     const retry = { type: 'retry', strategy: 'linear', interval: 500, count: 20 };
-    const pipeline = await createPipeline(api, { name: 'delivery-crash', url: `${receiver.url}/hook/0`, retry });
+    const pipeline = await createPipeline(api, { name: 'delivery-crash', url: `${parts.receiver.url}/hook/0`, retry });
     // Fan-out: one request makes an event per connection, so 10,000 events take 1,000 requests to ingest.
     const connectionIds = [pipeline.connectionId];
     for (let n = 1; n < FAN_OUT; n += 1) {
-      const destination = await api.post<{ id: string }>('/destinations', { name: `delivery-crash-${n}`, type: 'HTTP', config: { url: `${receiver.url}/hook/${n}` } });
+      const destination = await api.post<{ id: string }>('/destinations', { name: `delivery-crash-${n}`, type: 'HTTP', config: { url: `${parts.receiver.url}/hook/${n}` } });
       const connection = await api.post<{ id: string }>('/connections', { name: `delivery-crash-${n}`, source_id: pipeline.sourceId, destination_id: destination.body.id, rules: [retry] });
       assert.equal(connection.status, 201);
       connectionIds.push(connection.body.id);
@@ -88,50 +69,50 @@ describe('SIGKILL during 10,000 in-flight deliveries', { timeout: 150_000 }, () 
     const ingestMs = Date.now() - ingestStarted;
     assert.equal(eventIds.length, EVENTS);
 
-    receiver.answerWith({ status: 200, delayMs: 20 });
-    const arrivals = () => receiver.arrivalsByEvent.size;
+    parts.receiver.answerWith({ status: 200, delayMs: 20 });
+    const arrivals = () => parts.receiver.arrivalsByEvent.size;
     const releasedAt = Date.now();
     await Promise.all(connectionIds.map(async (id) => assert.equal((await api.put(`/connections/${id}/unpause`)).status, 200)));
-    await receiver.waitFor(() => arrivals() >= KILL_AFTER_ARRIVALS, 60_000, `${KILL_AFTER_ARRIVALS} deliveries`);
-    const openAtKill = receiver.concurrency.now;
-    gateway.child.kill('SIGKILL');
-    assert.equal(await gateway.exited, 'SIGKILL');
+    await parts.receiver.waitFor(() => arrivals() >= KILL_AFTER_ARRIVALS, 60_000, `${KILL_AFTER_ARRIVALS} deliveries`);
+    const openAtKill = parts.receiver.concurrency.now;
+    parts.gateway.child.kill('SIGKILL');
+    assert.equal(await parts.gateway.exited, 'SIGKILL');
     const killMs = Date.now() - releasedAt;
     // Let the receiver finish reading what the dead sockets had already carried.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const arrivedBeforeKill = new Set(receiver.arrivalsByEvent.keys());
+    const arrivedBeforeKill = new Set(parts.receiver.arrivalsByEvent.keys());
     // Answers the dead process never read count as nothing: each uncommitted event needs an answer after restart.
-    const answeredAtKill = new Map(receiver.countsByEvent);
+    const answeredAtKill = new Map(parts.receiver.countsByEvent);
 
-    const atKill = readStore(dataDir);
+    const atKill = readStore(parts.dataDir);
     const committed = new Set([...atKill.events.values()].filter((e) => e.status === 'SUCCESSFUL').map((e) => e.id));
     const inFlight = new Set([...arrivedBeforeKill].filter((id) => !committed.has(id)));
     const leasedAtKill = [...atKill.events.values()].filter((e) => e.leased).length;
     for (const id of committed) assert.ok(arrivedBeforeKill.has(id), `a committed success (${id}) was received`);
 
     const restartedAt = Date.now();
-    gateway = await startGatewayProcess(env, port);
+    parts.gateway = await startGatewayProcess(env, port);
     const owed = eventIds.filter((id) => !committed.has(id));
-    const answeredSinceRestart = (id: string) => (receiver.countsByEvent.get(id) ?? 0) > (answeredAtKill.get(id) ?? 0);
-    await receiver.waitFor(() => owed.every(answeredSinceRestart), 90_000, `the ${owed.length} uncommitted events answered 200 after the restart`);
+    const answeredSinceRestart = (id: string) => (parts.receiver.countsByEvent.get(id) ?? 0) > (answeredAtKill.get(id) ?? 0);
+    await parts.receiver.waitFor(() => owed.every(answeredSinceRestart), 90_000, `the ${owed.length} uncommitted events answered 200 after the restart`);
     const drainMs = Date.now() - restartedAt;
-    gateway.child.kill('SIGTERM');
-    assert.equal(await gateway.exited, 0);
-    gateway = null;
+    parts.gateway.child.kill('SIGTERM');
+    assert.equal(await parts.gateway.exited, 0);
+    parts.gateway = null;
 
-    const final = readStore(dataDir);
+    const final = readStore(parts.dataDir);
     const notSuccessful = eventIds.filter((id) => final.events.get(id)?.status !== 'SUCCESSFUL');
     assert.deepEqual(notSuccessful, [], 'every event ends SUCCESSFUL: nothing lost');
-    const duplicated = eventIds.filter((id) => (receiver.arrivalsByEvent.get(id) ?? 0) > 1);
+    const duplicated = eventIds.filter((id) => (parts.receiver.arrivalsByEvent.get(id) ?? 0) > 1);
     const outsideInFlight = duplicated.filter((id) => !inFlight.has(id));
     assert.deepEqual(outsideInFlight, [], 'only deliveries in flight at the kill were repeated');
     assert.ok(duplicated.length <= inFlight.size, `duplicates ${duplicated.length} ≤ in flight ${inFlight.size}`);
-    assert.ok(receiver.concurrency.max <= IN_FLIGHT_CAP, `never more than ${IN_FLIGHT_CAP} at once (saw ${receiver.concurrency.max})`);
+    assert.ok(parts.receiver.concurrency.max <= IN_FLIGHT_CAP, `never more than ${IN_FLIGHT_CAP} at once (saw ${parts.receiver.concurrency.max})`);
 
     t.diagnostic(
       `ingested ${EVENTS} in ${ingestMs} ms; killed ${killMs} ms after release with ${arrivedBeforeKill.size} received, ${committed.size} committed, ` +
         `in flight ${inFlight.size} (receiver holding ${openAtKill} open, ${leasedAtKill} claims unrecorded); ` +
-        `after restart all delivered in ${drainMs} ms; duplicates ${duplicated.length}; peak concurrency ${receiver.concurrency.max}`,
+        `after restart all delivered in ${drainMs} ms; duplicates ${duplicated.length}; peak concurrency ${parts.receiver.concurrency.max}`,
     );
   });
 });

@@ -6,66 +6,27 @@
  * (500 then 2xx, by the retry rule) is covered by delivery.test.ts; the lease/timeout invariant by
  * dispatcher.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPipeline } from '../support/apiClient.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { startTestGateway, type TestGateway } from '../support/inProcessGateway.js';
+import { eventsApi, ingestOk } from '../support/eventsApi.js';
+import { gatewayAndReceiver } from '../support/inProcessGateway.js';
+import { until } from '../support/until.js';
 
-interface EventModel {
-  id: string;
-  status: string;
-  attempts: number;
-  response_status: number | null;
-  error_code: string | null;
-  next_attempt_at: string | null;
-  last_attempt_at: string | null;
-}
-interface AttemptModel {
-  trigger: string;
-  status: string;
-  response_status: number | null;
-  error_code: string | null;
-  attempt_number: number;
-  created_at: string;
-  updated_at: string;
-}
-
+/** Ingests `body` and answers the one event it made. */
 async function ingest(url: string, body: string): Promise<string> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-  assert.equal(res.status, 200, await res.clone().text());
-  const answer = (await res.json()) as { event_ids: string[] };
-  return answer.event_ids[0] ?? '';
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return (await ingestOk(url, body)).event_ids[0] ?? '';
 }
 
 describe('destination faults', { timeout: 60_000 }, () => {
-  let gw: TestGateway;
-  let receiver: Receiver;
-  before(async () => {
-    gw = await startTestGateway();
-    receiver = await startReceiver();
-  });
-  after(async () => {
-    await gw.stop();
-    await receiver.close();
-  });
-  const event = async (id: string) => (await gw.api.get<EventModel>(`/events/${id}`)).body;
-  const attemptsOf = async (id: string) => (await gw.api.get<{ models: AttemptModel[] }>(`/attempts?event_id=${id}&order_direction=asc`)).body.models;
+  const parts = gatewayAndReceiver();
+  const event = (id: string) => eventsApi(parts.gw.api).event(id);
+  const attemptsOf = (id: string) => eventsApi(parts.gw.api).attemptsOf(id);
 
   test('a slow destination: the attempt times out with TIMEOUT and is retried', async (t) => {
     let calls = 0;
-    receiver.answerWith((req) => (req.url.startsWith('/slow') && ++calls === 1 ? { status: 200, delayMs: 1500 } : { status: 200 }));
-    const p = await createPipeline(gw.api, { name: 'slow', url: `${receiver.url}/slow`, timeout: 300, retry: { strategy: 'linear', interval: 200, count: 3 } });
+    parts.receiver.answerWith((req) => (req.url.startsWith('/slow') && ++calls === 1 ? { status: 200, delayMs: 1500 } : { status: 200 }));
+    const p = await createPipeline(parts.gw.api, { name: 'slow', url: `${parts.receiver.url}/slow`, timeout: 300, retry: { strategy: 'linear', interval: 200, count: 3 } });
     const id = await ingest(p.ingestUrl, '{"slow":true}');
     const done = await until(() => event(id), (e) => e.status === 'SUCCESSFUL', 10_000, 'delivered on the retry');
     const attempts = await attemptsOf(id);
@@ -81,20 +42,20 @@ describe('destination faults', { timeout: 60_000 }, () => {
 
   test('410 Gone disables the destination at once, records destination.disabled, and holds its other events until enabled', async () => {
     let gone = true;
-    receiver.answerWith((req) => (req.url.startsWith('/gone') && gone ? { status: 410, delayMs: 200 } : { status: 200 }));
+    parts.receiver.answerWith((req) => (req.url.startsWith('/gone') && gone ? { status: 410, delayMs: 200 } : { status: 200 }));
     // One attempt at a time, so the others are still queued when the 410 comes back.
-    const p = await createPipeline(gw.api, {
+    const p = await createPipeline(parts.gw.api, {
       name: 'gone',
-      url: `${receiver.url}/gone`,
+      url: `${parts.receiver.url}/gone`,
       retry: { strategy: 'linear', interval: 100, count: 5 },
       destinationConfig: { rate_limit: 1, rate_limit_period: 'concurrent' },
     });
-    const sentBefore = receiver.received.filter((r) => r.url.startsWith('/gone')).length;
+    const sentBefore = parts.receiver.received.filter((r) => r.url.startsWith('/gone')).length;
     const ids = [];
     for (let n = 0; n < 5; n += 1) ids.push(await ingest(p.ingestUrl, `{"n":${n}}`));
 
     const destination = await until(
-      () => gw.api.get<{ disabled_at: string | null }>(`/destinations/${p.destinationId}`),
+      () => parts.gw.api.get<{ disabled_at: string | null }>(`/destinations/${p.destinationId}`),
       (d) => d.body.disabled_at !== null,
       5000,
       'the destination disabled',
@@ -102,14 +63,14 @@ describe('destination faults', { timeout: 60_000 }, () => {
     assert.ok(destination.body.disabled_at !== null);
     // Nothing more is attempted while it is disabled (the retry interval is 100 ms: a retry would have come).
     await new Promise((resolve) => setTimeout(resolve, 600));
-    const goneHits = receiver.received.filter((r) => r.url.startsWith('/gone')).length - sentBefore;
+    const goneHits = parts.receiver.received.filter((r) => r.url.startsWith('/gone')).length - sentBefore;
     assert.equal(goneHits, 1, 'one attempt, then nothing until the destination is enabled again');
     const events = await Promise.all(ids.map(event));
     assert.deepEqual(events.map((e) => e.status), ['HOLD', 'HOLD', 'HOLD', 'HOLD', 'HOLD']);
     assert.deepEqual(events.map((e) => e.attempts), [1, 0, 0, 0, 0]);
     assert.equal(events[0]?.response_status, 410);
 
-    const operator = await gw.api.get<{ data: { type: string; data: Record<string, unknown> }[] }>('/v2/events?type=destination.disabled');
+    const operator = await parts.gw.api.get<{ data: { type: string; data: Record<string, unknown> }[] }>('/v2/events?type=destination.disabled');
     assert.equal(operator.status, 200);
     const about = operator.body.data.filter((e) => e.data.id === p.destinationId);
     assert.equal(about.length, 1, 'one destination.disabled event about it');
@@ -118,7 +79,7 @@ describe('destination faults', { timeout: 60_000 }, () => {
     assert.equal(about[0]?.data.response_status, 410);
 
     gone = false;
-    assert.equal((await gw.api.put(`/destinations/${p.destinationId}/enable`)).status, 200);
+    assert.equal((await parts.gw.api.put(`/destinations/${p.destinationId}/enable`)).status, 200);
     for (const id of ids) await until(() => event(id), (e) => e.status === 'SUCCESSFUL', 10_000, `event ${id} delivered after enabling`);
     const last = await attemptsOf(ids[4] ?? '');
     assert.deepEqual(last.map((a) => a.trigger), ['UNPAUSE']);
@@ -126,7 +87,7 @@ describe('destination faults', { timeout: 60_000 }, () => {
 
   test('429 with Retry-After is honoured within [1×, 2×] the scheduled wait', async (t) => {
     const seen = new Map<string, number>();
-    receiver.answerWith((req) => {
+    parts.receiver.answerWith((req) => {
       if (!req.url.startsWith('/busy')) return { status: 200 };
       const path = req.url;
       const count = (seen.get(path) ?? 0) + 1;
@@ -144,7 +105,7 @@ describe('destination faults', { timeout: 60_000 }, () => {
     ];
     const ids = await Promise.all(
       cases.map(async (c) => {
-        const p = await createPipeline(gw.api, { name: `busy-${c.name}`, url: `${receiver.url}/busy/${c.name}`, retry });
+        const p = await createPipeline(parts.gw.api, { name: `busy-${c.name}`, url: `${parts.receiver.url}/busy/${c.name}`, retry });
         return ingest(p.ingestUrl, '{}');
       }),
     );

@@ -5,16 +5,12 @@
  * stored byte for byte (sha256 of the stored bytes), with both its events, and each event is delivered with those
  * same bytes. Requests stored but never acknowledged (the kill came between commit and answer) are counted.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { apiClient, createPipeline, type ApiClient } from '../support/apiClient.js';
-import { freePort, startGatewayProcess, type GatewayProcess } from '../support/gatewayProcess.js';
+import { crashTestParts, freePort, startGatewayProcess } from '../support/gatewayProcess.js';
 import { runIngestLoad } from '../support/ingestClient.js';
 import { mixedBody } from '../support/mixedBodies.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
 import { readStore, sha256 } from '../support/storedRequests.js';
 
 const API_KEY = 'sk_test_ingest_crash_key_00001';
@@ -46,32 +42,17 @@ async function waitForSuccessful(api: ApiClient, eventIds: readonly string[], ti
 }
 
 describe('SIGKILL during ingest', { timeout: 300_000 }, () => {
-  let dataDir: string;
-  let receiver: Receiver;
-  let gateway: GatewayProcess | null = null;
-
-  before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'sluice-ingest-crash-'));
-    receiver = await startReceiver();
-  });
-  after(async () => {
-    if (gateway !== null && gateway.child.exitCode === null) {
-      gateway.child.kill('SIGKILL');
-      await gateway.exited;
-    }
-    await receiver.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const parts = crashTestParts('sluice-ingest-crash-');
 
   test('every acknowledged body is stored byte for byte with its events, and delivered so', async (t) => {
-    const env = { SLUICE_DATA_DIR: dataDir, SLUICE_API_KEY: API_KEY, SLUICE_OUTBOUND_ALLOWLIST: '127.0.0.1/32', SLUICE_POLL_INTERVAL_MS: '100' };
+    const env = { SLUICE_DATA_DIR: parts.dataDir, SLUICE_API_KEY: API_KEY, SLUICE_OUTBOUND_ALLOWLIST: '127.0.0.1/32', SLUICE_POLL_INTERVAL_MS: '100' };
     const port = await freePort();
-    gateway = await startGatewayProcess(env, port);
-    const api = apiClient(gateway.url, API_KEY);
+    parts.gateway = await startGatewayProcess(env, port);
+    const api = apiClient(parts.gateway.url, API_KEY);
     const retry = { strategy: 'linear', interval: 200, count: 50 };
-    const pipeline = await createPipeline(api, { name: 'ingest-crash', url: `${receiver.url}/a`, retry });
+    const pipeline = await createPipeline(api, { name: 'ingest-crash', url: `${parts.receiver.url}/a`, retry });
     // A second connection on the same source: every request fans out to two events.
-    const second = await api.post<{ id: string }>('/destinations', { name: 'ingest-crash-b', type: 'HTTP', config: { url: `${receiver.url}/b` } });
+    const second = await api.post<{ id: string }>('/destinations', { name: 'ingest-crash-b', type: 'HTTP', config: { url: `${parts.receiver.url}/b` } });
     const connection = await api.post('/connections', { name: 'ingest-crash-b', source_id: pipeline.sourceId, destination_id: second.body.id, rules: [{ type: 'retry', ...retry }] });
     assert.equal(connection.status, 201);
 
@@ -92,26 +73,26 @@ describe('SIGKILL during ingest', { timeout: 300_000 }, () => {
       },
     });
     while (acks.length < KILL_AFTER_ACKS) await new Promise((resolve) => setTimeout(resolve, 5));
-    gateway.child.kill('SIGKILL');
+    parts.gateway.child.kill('SIGKILL');
     killed = true;
-    assert.equal(await gateway.exited, 'SIGKILL');
+    assert.equal(await parts.gateway.exited, 'SIGKILL');
     await load;
     assert.deepEqual([...statuses.keys()].filter((s) => s !== '200' && s !== 'network-error'), [], `only 200s and cut connections: ${JSON.stringify([...statuses])}`);
 
-    gateway = await startGatewayProcess(env, port);
+    parts.gateway = await startGatewayProcess(env, port);
     const expected = acks.flatMap((ack) => ack.eventIds);
     assert.equal(expected.length, 2 * acks.length, 'two events per acknowledged request');
-    await receiver.waitFor(() => expected.every((id) => receiver.countsByEvent.has(id)), 60_000, `${expected.length} acknowledged events delivered`);
+    await parts.receiver.waitFor(() => expected.every((id) => parts.receiver.countsByEvent.has(id)), 60_000, `${expected.length} acknowledged events delivered`);
     // An event delivered just before the kill, its result not yet recorded, is still leased to the killed process:
     // it is attempted again when the lease expires (timeout + LEASE_MARGIN_MS), and only then recorded SUCCESSFUL.
-    await waitForSuccessful(apiClient(gateway.url, API_KEY), expected, 120_000);
-    gateway.child.kill('SIGTERM');
-    assert.equal(await gateway.exited, 0);
-    gateway = null;
+    await waitForSuccessful(apiClient(parts.gateway.url, API_KEY), expected, 120_000);
+    parts.gateway.child.kill('SIGTERM');
+    assert.equal(await parts.gateway.exited, 0);
+    parts.gateway = null;
 
     // Delivered with the acknowledged bytes.
     const deliveredHashes = new Map<string, Set<string>>();
-    for (const got of receiver.received) {
+    for (const got of parts.receiver.received) {
       const eventId = got.headers['x-sluice-event-id'];
       if (typeof eventId !== 'string') continue;
       const hashes = deliveredHashes.get(eventId) ?? new Set<string>();
@@ -119,7 +100,7 @@ describe('SIGKILL during ingest', { timeout: 300_000 }, () => {
       deliveredHashes.set(eventId, hashes);
     }
     // Stored with the acknowledged bytes and both events.
-    const stored = readStore(dataDir);
+    const stored = readStore(parts.dataDir);
     for (const ack of acks) {
       const row = stored.requests.get(ack.requestId);
       assert.ok(row !== undefined, `acknowledged request ${ack.requestId} (seq ${ack.seq}) is stored`);

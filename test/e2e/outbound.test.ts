@@ -10,6 +10,7 @@ import { Webhook } from 'standardwebhooks';
 import { apiClient, type ApiClient } from '../support/apiClient.js';
 import { startTestGateway, type TestGateway } from '../support/inProcessGateway.js';
 import { startReceiver, type Received, type Receiver } from '../support/receiver.js';
+import { until } from '../support/until.js';
 
 const ADMIN = 'admin-key-for-outbound-e2e-0001';
 const RETRY_MS = 100;
@@ -28,16 +29,6 @@ interface Destination {
   id: string;
   status: string;
   webhook: { secret: string };
-}
-
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function typeOf(received: Received): string {

@@ -1,7 +1,7 @@
 /**
  * Retention: requests (with their events and attempts) older than the window are purged in batches; newer ones
- * stay; so are finished bulk retries. Runs on a real SQLite file (the store conformance suite checks
- * purgeBulkRetries on PostgreSQL as well).
+ * stay; so are finished bulk retries and expired deduplication keys. Runs on a real SQLite file (the store conformance suite checks
+ * purgeBulkRetries and purgeDedupKeys on PostgreSQL as well).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,6 +92,24 @@ describe('retention', () => {
     const live = { expiredBefore: now - DAY, abandonedBefore: now - DAY };
     assert.deepEqual(await store.claimIdempotencyKey(teamId, 'today', 'f', now, live), { state: 'in_progress' }, 'kept');
     assert.deepEqual(await store.claimIdempotencyKey(teamId, 'yesterday', 'g', now, { expiredBefore: 0, abandonedBefore: 0 }), { state: 'new' }, 'purged');
+  });
+
+  test('purges expired deduplication keys in batches; live keys keep deduplicating', async () => {
+    const acceptKeyed = (at: number, key: string, windowMs: number) => {
+      const eventId = newId('event', at);
+      return store.acceptRequest(
+        {
+          id: newId('request', at), teamId, sourceId, method: 'POST', path: '', query: '', headers: {}, body: Buffer.from('{}'),
+          bodyIsJson: true, rejectionCause: null, eventIds: [eventId], createdAt: at,
+        },
+        [{ id: eventId, connectionId, destinationId, status: 'HOLD', dedup: { key, expiresAt: at + windowMs } }],
+      );
+    };
+    for (let i = 0; i < 5; i += 1) await acceptKeyed(now - 2 * DAY + i, `expired-${i}`, DAY);
+    await acceptKeyed(now - 1000, 'live', DAY);
+    await purgeExpired(store, { retentionDays: 30, intervalMs: 60_000, batch: 2 }, now);
+    assert.equal(await store.purgeDedupKeys(now, 100), 0, 'every expired key was purged, over three batches');
+    assert.equal((await acceptKeyed(now, 'live', DAY)).ignored[0]?.cause, 'DEDUPLICATED', 'the live key was kept');
   });
 
   test('purges finished bulk retries that finished before the window; keeps newer and unfinished ones', async () => {

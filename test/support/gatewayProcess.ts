@@ -1,8 +1,14 @@
 /**
- * Runs the real gateway (src/cli/main.ts) as a child process on a data directory, for tests that kill it.
+ * Runs the real gateway (src/cli/main.ts) as a child process on a data directory, for tests that kill it, and
+ * the set-up those tests share (crashTestParts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { startReceiver, type Receiver } from './receiver.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -76,4 +82,48 @@ export async function runGatewayToExit(env: Record<string, string>, timeoutMs = 
       resolve({ code: code ?? signal ?? 'unknown', output });
     });
   });
+}
+
+export interface CrashTestParts {
+  readonly dataDir: string;
+  readonly receiver: Receiver;
+  /** The gateway process the test runs now (set it when starting one; null once it exited on purpose). */
+  gateway: GatewayProcess | null;
+}
+
+/**
+ * For the enclosing describe of a test that kills gateway processes: a fresh data directory (`prefix`…) and a real
+ * receiver, made before its tests; after them, a gateway process still running is killed (SIGKILL), the receiver
+ * closed and the directory removed.
+ */
+export function crashTestParts(prefix: string): CrashTestParts {
+  let dataDir: string | undefined;
+  let receiver: Receiver | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the data directory and receiver are made in a before hook: use them inside tests');
+    return value;
+  };
+  const parts: CrashTestParts = {
+    get dataDir() {
+      return started(dataDir);
+    },
+    get receiver() {
+      return started(receiver);
+    },
+    gateway: null,
+  };
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), prefix));
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    const { gateway } = parts;
+    if (gateway !== null && gateway.child.exitCode === null) {
+      gateway.child.kill('SIGKILL');
+      await gateway.exited;
+    }
+    await receiver?.close();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+  return parts;
 }

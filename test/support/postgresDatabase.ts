@@ -3,7 +3,9 @@
  * postgres://postgres@127.0.0.1:5432), for tests that start real gateway processes on PostgreSQL: created with a
  * random name (sluice_mp_<hex>), dropped after (its remaining sessions terminated first).
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
 import pg from 'pg';
 
 export const SERVER_URL = process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -74,4 +76,19 @@ export async function query<R>(url: string, sql: string, params: unknown[] = [])
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Defines a file's PostgreSQL tests with `define` when the server answers; otherwise one test named `what` that
+ * skips with the reason, or fails under CI=true (CI must never pass by skipping them).
+ */
+export async function describeWithPostgres(what: string, define: () => void): Promise<void> {
+  const unreachable = await probePostgres();
+  if (unreachable === null) {
+    define();
+    return;
+  }
+  const reason = `PostgreSQL is not reachable (${unreachable})`;
+  if (process.env.CI === 'true') test(`${what}: PostgreSQL is reachable (required in CI)`, () => assert.fail(reason));
+  else test(what, { skip: reason }, () => undefined);
 }

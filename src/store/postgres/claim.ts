@@ -26,6 +26,7 @@ import type pg from 'pg';
 import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
 import type { ClaimedEvent, ClaimOptions } from '../port.js';
 import { checkout, Db } from './db.js';
+import { releaseUncertainLeases, releaseWindowMs } from './uncertainClaim.js';
 import {
   type ConnectionRow,
   type DestinationRow,
@@ -130,6 +131,7 @@ export async function claimDue(pool: pg.Pool, options: ClaimOptions): Promise<Cl
     await client.query('SET LOCAL synchronous_commit = off');
     let leased: { due: Due; token: string; row: EventRow }[] = [];
     let context: ContextLoader | null = null;
+    let committing = false;
     try {
       const picked = await pickDue(db, options);
       if (picked.length > 0) {
@@ -145,11 +147,18 @@ export async function claimDue(pool: pg.Pool, options: ClaimOptions): Promise<Cl
         // the transaction instead of holding events nobody will attempt until the leases run out.
         if (leased.length > 0) context = await ContextLoader.load(db, leased.map((l) => l.row));
       }
+      committing = true;
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       });
+      if (committing) {
+        // The COMMIT failed, perhaps without an answer saying what became of it: give back the leases it may have
+        // made (uncertainClaim.ts), on another connection; this one is closed first, or a pool of one would wait for it.
+        held.release(broken ?? error);
+        await releaseUncertainLeases(pool, leased.map((l) => ({ eventId: l.row.id, leaseToken: l.token })), options.now, releaseWindowMs(options.leaseMs));
+      }
       throw error;
     }
     if (context === null) return [];

@@ -67,12 +67,13 @@ import * as destinations from './destinations.js';
 import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
-import { INGESTS } from './ingest.js';
+import { INGESTS, purgeDedupKeys } from './ingest.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import { ensurePartitions, maintainPartitions } from './partitions.js';
 import * as published from './published.js';
 import * as record from './record.js';
+import { attemptsAlreadyRecorded } from './recordRedo.js';
 import * as requests from './requests.js';
 import { purgeBefore, purgeIdempotencyKeys } from './retention.js';
 import * as sealedSecrets from './sealedSecrets.js';
@@ -274,7 +275,10 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
     return events.loadForManualAttempt(this.db, teamId, eventId);
   }
   recordAttempts(results: AttemptResult[], now: number): Promise<void> {
-    const write = (tx: Tx): Promise<void> => record.recordAttempts(tx, results, now, this.settings.wakeWithinMs);
+    const write = async (tx: Tx): Promise<void> => {
+      if (await attemptsAlreadyRecorded(tx, results)) return;
+      await record.recordAttempts(tx, results, now, this.settings.wakeWithinMs);
+    };
     // A 410 answer disables its destination (goneDestination.ts).
     return results.some((r) => r.gone !== undefined) ? this.writeRoutes(write) : this.write(write);
   }
@@ -395,5 +399,9 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
     return bulkRetries.purgeBulkRetries(this.db, cutoff, batch);
+  }
+  purgeDedupKeys(now: number, batch: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    return purgeDedupKeys(this.db, now, batch);
   }
 }

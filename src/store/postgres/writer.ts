@@ -8,7 +8,8 @@
  * Each operation runs inside its own savepoint: one that throws (a name conflict, a duplicate id) is rolled back
  * alone and its caller gets the error, while the others still commit together. If the transaction as a whole
  * fails (the connection dropped, COMMIT failed), every operation is run again alone, in order, in its own
- * transaction, so one bad operation cannot fail the rest. An operation that lost a deadlock (or a serialization
+ * transaction, so one bad operation cannot fail the rest. A COMMIT cut before its answer may have committed: the
+ * operations run again know it (`tx.redo`), and those that can recognise their own committed write answer it. An operation that lost a deadlock (or a serialization
  * failure) did nothing: it is run again alone, a few times, before its caller sees the error.
  *
  * Unlike SQLite, PostgreSQL takes writes from many connections at once, so a few batches run side by side
@@ -35,6 +36,11 @@ export interface Tx {
   db: Db;
   /** Asks for a NOTIFY on the due channel when this operation commits: it made events due now. */
   wake(): void;
+  /**
+   * True when the operation runs again alone because its batch's transaction was lost, perhaps in its COMMIT: its
+   * first run may have committed, and an operation that can tell (ingest: its request id) answers what is stored.
+   */
+  readonly redo: boolean;
 }
 
 export type Op<T> = (tx: Tx) => Promise<T>;
@@ -158,7 +164,7 @@ export class GroupWriter {
       let outcome = together?.[index];
       // Run alone: the whole batch failed, or this one lost a deadlock against another writer.
       for (let attempt = 0; outcome === undefined || (!outcome.ok && isRetryable(outcome.error) && attempt < RETRIES); attempt++) {
-        outcome = await this.runAlone(op);
+        outcome = await this.runAlone(op, together === null);
       }
       outcomes.push(outcome);
     }
@@ -209,7 +215,7 @@ export class GroupWriter {
   /** Runs one operation in its own savepoint; a failure is undone alone (if even that fails, this throws). */
   private async runInSavepoint(client: pg.PoolClient, savepoint: Savepoints, op: Pending): Promise<Outcome> {
     await savepoint.open();
-    const outcome = await this.runOp(client, op.run);
+    const outcome = await this.runOp(client, op.run, false);
     if (!outcome.ok) await savepoint.rollBack();
     return outcome;
   }
@@ -227,7 +233,7 @@ export class GroupWriter {
     return values.map((value) => ({ ok: true, value, woke: outcome.woke }));
   }
 
-  private async runAlone(op: Pending): Promise<Outcome> {
+  private async runAlone(op: Pending, redo: boolean): Promise<Outcome> {
     let held: Checkout;
     try {
       held = await checkout(this.pool);
@@ -238,7 +244,7 @@ export class GroupWriter {
     let broken: unknown = undefined;
     try {
       await client.query('BEGIN');
-      const outcome = await this.runOp(client, op.run);
+      const outcome = await this.runOp(client, op.run, redo);
       if (!outcome.ok) {
         await client.query('ROLLBACK');
         return outcome;
@@ -257,13 +263,14 @@ export class GroupWriter {
   }
 
   /** Runs one operation; its failure is its outcome (the caller undoes what it did). */
-  private async runOp(client: pg.PoolClient, run: Op<unknown>): Promise<Outcome> {
+  private async runOp(client: pg.PoolClient, run: Op<unknown>, redo: boolean): Promise<Outcome> {
     let woke = false;
     const tx: Tx = {
       db: new Db(client),
       wake: () => {
         woke = true;
       },
+      redo,
     };
     try {
       const value = await run(tx);

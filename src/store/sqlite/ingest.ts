@@ -27,8 +27,6 @@ const INSERT_EVENT = `INSERT INTO events
         LEFT JOIN connections c ON c.id = k.id
         LEFT JOIN destinations d ON d.id = c.destination_id) s`;
 
-const CLEAN_DEDUP =
-  'DELETE FROM dedup_keys WHERE (connection_id, key) IN (SELECT connection_id, key FROM dedup_keys WHERE expires_at <= ? LIMIT 100)';
 const CLAIM_DEDUP = `INSERT INTO dedup_keys (connection_id, key, event_id, expires_at) VALUES (?, ?, ?, ?)
   ON CONFLICT (connection_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
   WHERE dedup_keys.expires_at <= ?
@@ -46,8 +44,17 @@ function claimDedupKeys(sql: Sql, at: number, events: NewEvent[]): Map<string, s
     const live = sql.get<{ event_id: string }>(LIVE_DEDUP, event.connectionId, key);
     duplicates.set(event.id, live?.event_id ?? '');
   }
-  sql.run(CLEAN_DEDUP, at);
   return duplicates;
+}
+
+/** Expired keys, earliest first, at most `batch` (the retention job; an expired key is also overwritten by its next claim). */
+export function purgeDedupKeys(sql: Sql, now: number, batch: number): number {
+  if (batch <= 0) return 0;
+  return sql.run(
+    'DELETE FROM dedup_keys WHERE (connection_id, key) IN (SELECT connection_id, key FROM dedup_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)',
+    now,
+    batch,
+  );
 }
 
 export function insertRequest(sql: Sql, received: RequestRecord, proposed: NewEvent[]): AcceptedRequest {

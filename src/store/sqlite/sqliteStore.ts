@@ -62,7 +62,7 @@ import * as destinations from './destinations.js';
 import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
-import { insertRequest } from './ingest.js';
+import { insertRequest, purgeDedupKeys } from './ingest.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import * as published from './published.js';
@@ -354,5 +354,8 @@ export class SqliteStore implements Store, OutboundStore {
   }
   purgeBulkRetries(cutoff: number, batch: number): Promise<number> {
     return this.write((sql) => bulkRetries.purgeBulkRetries(sql, cutoff, batch));
+  }
+  purgeDedupKeys(now: number, batch: number): Promise<number> {
+    return this.write((sql) => purgeDedupKeys(sql, now, batch));
   }
 }

@@ -164,6 +164,27 @@ export function ingestTests(open: OpenStore): void {
       });
     });
 
+    test('purgeDedupKeys deletes expired keys in bounded batches, earliest first, and never a live one', async () => {
+      await withStore(open, async (store) => {
+        const world = await newWorld(store);
+        const accept = async (at: number, key: string, windowMs: number) => {
+          const events = [{ id: newId('event', at), connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' as const, dedup: { key, expiresAt: at + windowMs } }];
+          return store.acceptRequest(aRequest(world, at, events.map((e) => e.id)), events);
+        };
+        for (let i = 0; i < 5; i += 1) await accept(T0 + i, `short-${i}`, 10_000); // expire at T0 + 10,000 … 10,004
+        for (let i = 0; i < 2; i += 1) await accept(T0 + i, `long-${i}`, 50_000);
+        assert.equal(await store.purgeDedupKeys(T0 + 9_999, 10), 0, 'nothing expired yet');
+        assert.equal(await store.purgeDedupKeys(T0 + 10_004, 2), 2, 'one batch');
+        assert.equal(await store.purgeDedupKeys(T0 + 10_004, 2), 2);
+        assert.equal(await store.purgeDedupKeys(T0 + 10_004, 2), 1);
+        assert.equal(await store.purgeDedupKeys(T0 + 10_004, 2), 0);
+        assert.equal((await accept(T0 + 20_000, 'long-0', 50_000)).ignored[0]?.cause, 'DEDUPLICATED', 'a live key still deduplicates');
+        assert.equal((await accept(T0 + 20_000, 'short-0', 10_000)).eventIds.length, 1, 'a purged key is claimed anew');
+        assert.equal(await store.purgeDedupKeys(T0 + 50_001, 0), 0, 'a batch of 0 deletes nothing');
+        assert.equal(await store.purgeDedupKeys(T0 + 50_001, 10), 3);
+      });
+    });
+
     test('the status is settled at commit from the connection as it is then, not as the caller last read it', async () => {
       await withStore(open, async (store) => {
         const world = await newWorld(store);
