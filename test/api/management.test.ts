@@ -206,10 +206,11 @@ describe('management API', () => {
     assert.equal(create.status, 201, create.text);
     assert.deepEqual([create.json.config.rate_limit, create.json.config.rate_limit_period], [5, 'second']);
     const id = create.json.id as string;
-    const put = async (config: Record<string, unknown>) => {
+    const put = async (config: Record<string, unknown>): Promise<unknown[]> => {
       const response = await team.call('PUT', `/destinations/${id}`, { body: { config } });
       assert.equal(response.status, 200, response.text);
-      return [response.json.config.rate_limit, response.json.config.rate_limit_period];
+      const stored = response.json.config as { rate_limit: unknown; rate_limit_period: unknown };
+      return [stored.rate_limit, stored.rate_limit_period];
     };
     assert.deepEqual(await put({ rate_limit_period: 'minute' }), [5, 'minute'], 'the period alone keeps the limit');
     assert.deepEqual(await put({ rate_limit: 50_000 }), [50_000, 'minute'], 'the limit alone keeps the period (per minute allows more)');
