@@ -1,7 +1,7 @@
 /**
  * A destination's rate limit by time (`rate_limit` per `rate_limit_period` second|minute|hour), pure: the bucket
  * arithmetic the stores run inside their claim transaction, so that the limit holds across every gateway process
- * sharing one database (docs/destinations.md, "Rate limits").
+ * sharing one database (docs/api.md, "Destination rate limits").
  *
  * The model is rateLimit.ts's token bucket: capacity `limit`, refilled continuously at `limit / period`. A
  * destination that has been quiet for a period may take a burst of `limit` attempts at once; after that attempts

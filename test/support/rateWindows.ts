@@ -1,6 +1,6 @@
 /**
  * What a receiver may see from a destination limited to `limit` attempts per `periodMs` (a token bucket: a burst of
- * `limit`, then `limit / periodMs` per ms; docs/destinations.md). The gateway keeps the bound on the claim's clock;
+ * `limit`, then `limit / periodMs` per ms; docs/api.md). The gateway keeps the bound on the claim's clock;
  * a receiver sees each attempt a little later (claim → publish → arrival), by at most `delayMs`. So between two
  * arrivals a_i ≤ a_j, at most limit + (a_j − a_i + delayMs) × limit / periodMs attempts can have arrived, and the
  * last arrival is at least (n − limit) × periodMs / limit − delayMs after the first.

@@ -1,5 +1,5 @@
 /**
- * Conformance: destinations' rate limits by time in claimDue and nextDueAt (docs/destinations.md, "Rate limits").
+ * Conformance: destinations' rate limits by time in claimDue and nextDueAt (docs/api.md, "Destination rate limits").
  * Time moves through the claim's `now`, never by sleeping: at every claim the bucket must have let through exactly
  * the tokens it had (a burst of the limit, then one per refill interval), nextDueAt must be the next token's time
  * while only the bucket holds events back, destinations without a limit are unaffected, and a changed limit takes
