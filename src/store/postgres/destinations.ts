@@ -31,6 +31,7 @@ export function concurrencyOf(config: Destination['config']): number | null {
 }
 
 export async function insertDestination(db: Db, d: Destination): Promise<void> {
+  const timeLimit = timeRateLimitColumns(d.config);
   try {
     await db.run(
       `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, rate_limit, rate_period_ms, disabled_at, created_at, updated_at)
@@ -43,8 +44,8 @@ export async function insertDestination(db: Db, d: Destination): Promise<void> {
         d.type,
         JSON.stringify(d.config),
         concurrencyOf(d.config),
-        timeRateLimitColumns(d.config).rateLimit,
-        timeRateLimitColumns(d.config).ratePeriodMs,
+        timeLimit.rateLimit,
+        timeLimit.ratePeriodMs,
         d.disabledAt,
         d.createdAt,
         d.updatedAt,
@@ -83,6 +84,7 @@ export async function updateDestination(db: Db, teamId: string, id: string, patc
     config: patch.config ?? current.config,
     updatedAt: now,
   };
+  const timeLimit = timeRateLimitColumns(next.config);
   try {
     await db.run(
       'UPDATE destinations SET name = $1, description = $2, config = $3, concurrency = $4, rate_limit = $5, rate_period_ms = $6, updated_at = $7 WHERE id = $8',
@@ -91,8 +93,8 @@ export async function updateDestination(db: Db, teamId: string, id: string, patc
         next.description,
         JSON.stringify(next.config),
         concurrencyOf(next.config),
-        timeRateLimitColumns(next.config).rateLimit,
-        timeRateLimitColumns(next.config).ratePeriodMs,
+        timeLimit.rateLimit,
+        timeLimit.ratePeriodMs,
         now,
         id,
       ],
@@ -101,9 +103,8 @@ export async function updateDestination(db: Db, teamId: string, id: string, patc
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
-  const rule = timeRateLimitColumns(next.config);
   const before = timeRateLimitColumns(current.config);
-  if (rule.rateLimit !== before.rateLimit || rule.ratePeriodMs !== before.ratePeriodMs) await forgetBlockedUntil(db, id, rule.rateLimit !== null);
+  if (timeLimit.rateLimit !== before.rateLimit || timeLimit.ratePeriodMs !== before.ratePeriodMs) await forgetBlockedUntil(db, id, timeLimit.rateLimit !== null);
   return next;
 }
 

@@ -29,6 +29,7 @@ export function concurrencyOf(config: Destination['config']): number | null {
 }
 
 export function insertDestination(sql: Sql, d: Destination): void {
+  const timeLimit = timeRateLimitColumns(d.config);
   try {
     sql.run(
       `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, rate_limit, rate_period_ms, disabled_at, created_at, updated_at)
@@ -40,8 +41,8 @@ export function insertDestination(sql: Sql, d: Destination): void {
       d.type,
       JSON.stringify(d.config),
       concurrencyOf(d.config),
-      timeRateLimitColumns(d.config).rateLimit,
-      timeRateLimitColumns(d.config).ratePeriodMs,
+      timeLimit.rateLimit,
+      timeLimit.ratePeriodMs,
       d.disabledAt,
       d.createdAt,
       d.updatedAt,
@@ -74,6 +75,7 @@ export function updateDestination(sql: Sql, teamId: string, id: string, patch: D
     config: patch.config ?? current.config,
     updatedAt: now,
   };
+  const timeLimit = timeRateLimitColumns(next.config);
   try {
     sql.run(
       'UPDATE destinations SET name = ?, description = ?, config = ?, concurrency = ?, rate_limit = ?, rate_period_ms = ?, updated_at = ? WHERE id = ?',
@@ -81,8 +83,8 @@ export function updateDestination(sql: Sql, teamId: string, id: string, patch: D
       next.description,
       JSON.stringify(next.config),
       concurrencyOf(next.config),
-      timeRateLimitColumns(next.config).rateLimit,
-      timeRateLimitColumns(next.config).ratePeriodMs,
+      timeLimit.rateLimit,
+      timeLimit.ratePeriodMs,
       now,
       id,
     );
@@ -90,9 +92,8 @@ export function updateDestination(sql: Sql, teamId: string, id: string, patch: D
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
-  const rule = timeRateLimitColumns(next.config);
   const before = timeRateLimitColumns(current.config);
-  if (rule.rateLimit !== before.rateLimit || rule.ratePeriodMs !== before.ratePeriodMs) forgetBlockedUntil(sql, id, rule.rateLimit !== null);
+  if (timeLimit.rateLimit !== before.rateLimit || timeLimit.ratePeriodMs !== before.ratePeriodMs) forgetBlockedUntil(sql, id, timeLimit.rateLimit !== null);
   return next;
 }
 
