@@ -93,10 +93,18 @@ export function chargeBucket(settled: StoredBucket, taken: number, rule: StoredR
   return { tokens, refilledAt: settled.refilledAt, blockedUntil: nextTokenAt({ tokens, refilledAt: settled.refilledAt }, rule) };
 }
 
-/** When a bucket holding fewer than one token has a whole one again (null: it holds one now). */
+/**
+ * The first whole millisecond at which a bucket holding fewer than one token has a whole one again, by the same
+ * test availableTokens applies (null: it holds one now). The closed form can be a millisecond off either way in
+ * floating point; the two loops settle it (each runs at most once or twice).
+ */
 export function nextTokenAt(bucket: StoredBucket, rule: StoredRateLimit): number | null {
-  if (bucket.tokens + EPSILON >= 1) return null;
-  return bucket.refilledAt + Math.ceil(((1 - bucket.tokens) * rule.periodMs) / rule.limit);
+  const hasToken = (at: number) => bucket.tokens + ((at - bucket.refilledAt) * rule.limit) / rule.periodMs + EPSILON >= 1;
+  if (hasToken(bucket.refilledAt)) return null;
+  let at = bucket.refilledAt + Math.max(1, Math.ceil(((1 - bucket.tokens) * rule.periodMs) / rule.limit));
+  while (at - 1 > bucket.refilledAt && hasToken(at - 1)) at -= 1;
+  while (!hasToken(at)) at += 1;
+  return at;
 }
 
 /** A bucket as one claim read it: settled at the claim's time, with its rule and the blockedUntil it had stored. */

@@ -60,6 +60,7 @@ describe('settleBucket, chargeBucket and nextTokenAt', () => {
           assert.equal(availableTokens(settleBucket(bucket, rule, at - 1)), 0, 'none a millisecond before');
         },
       ),
+      { numRuns: 2000 },
     );
   });
 

@@ -109,7 +109,7 @@ export function claimDue(sql: Sql, options: ClaimOptions): ClaimedEvent[] {
 const ANY_BLOCKED_AFTER = 'SELECT 1 AS blocked FROM destination_rate_buckets WHERE blocked_until > ? LIMIT 1';
 
 /** Per destination with queued work (one index seek each): its earliest due time, or its next token if later. */
-const NEXT_DUE_BY_DESTINATION_SQL = `${HEADS}
+export const NEXT_DUE_BY_DESTINATION_SQL = `${HEADS}
 SELECT min(CASE WHEN b.blocked_until > h.due_at THEN b.blocked_until ELSE h.due_at END) AS due_at FROM (
   SELECT h.destination_id AS destination_id,
     (SELECT min(e.due_at) FROM events e WHERE e.destination_id = h.destination_id AND e.due_at IS NOT NULL) AS due_at
