@@ -295,6 +295,36 @@ describe('Dispatcher', () => {
     assert.ok(peak <= 20, `${peak} attempts in flight against a cap of 20`);
   });
 
+  it('a destination whose only obstacle is its empty bucket is slept on until the next token: no claim cycles meanwhile', async () => {
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 2, rate_limit_period: 'minute' } });
+    const ids = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest()));
+    const empty: number[] = [];
+    const counting = new Proxy(t.store, {
+      get(target, property, receiverArg) {
+        if (property === 'claimDue') {
+          return async (...args: Parameters<Store['claimDue']>) => {
+            const claimed = await target.claimDue(...args);
+            if (claimed.length === 0) empty.push(Date.now());
+            return claimed;
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiverArg);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    startDispatcher(NO_POLL, counting);
+    for (const id of ids.slice(0, 2)) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
+    const burstDone = Date.now();
+    // Three events are due, but the next token is 30 s away. A dispatcher that treated them as due-but-capped would
+    // claim every 500 ms (6 times in 3 s); one that polled its backlog, hundreds of times.
+    await sleep(3000);
+    const meanwhile = empty.filter((at) => at >= burstDone).length;
+    assert.ok(meanwhile <= 2, `${meanwhile} empty claims while waiting for the token: ${empty.map((at) => at - burstDone).join(' ')}`);
+    const left = await Promise.all(ids.slice(2).map((id) => t.store.getEvent(t.teamId, id)));
+    assert.deepEqual(left.map((e) => [e?.status, e?.attempts]), Array.from({ length: 3 }, () => ['QUEUED', 0]), 'queued, no attempt spent');
+    assert.equal(receiver.received.length, 2);
+  });
+
   it('delivers an event whose wake-up found its destination busy once the running attempts finish, not at the next poll', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
