@@ -29,6 +29,23 @@ async function attemptsOf(t: TestStore, eventId: string): Promise<AttemptRecord[
   return page.models;
 }
 
+/** The store, unchanged, reporting how many events each claim leased: to count the dispatcher's claim cycles. */
+function watchingClaims(store: Store, onClaim: (count: number) => void): Store {
+  return new Proxy(store, {
+    get(target, property, receiverArg) {
+      if (property === 'claimDue') {
+        return async (...args: Parameters<Store['claimDue']>) => {
+          const claimed = await target.claimDue(...args);
+          onClaim(claimed.length);
+          return claimed;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiverArg);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('Dispatcher', () => {
   let t: TestStore;
   let receiver: Receiver;
@@ -272,18 +289,8 @@ describe('Dispatcher', () => {
     const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 20, rate_limit_period: 'concurrent' } });
     const ids = await Promise.all(Array.from({ length: 200 }, () => pipeline.ingest()));
     const claims: number[] = [];
-    const counting = new Proxy(t.store, {
-      get(target, property, receiverArg) {
-        if (property === 'claimDue') {
-          return async (...args: Parameters<Store['claimDue']>) => {
-            const claimed = await target.claimDue(...args);
-            if (claimed.length > 0) claims.push(claimed.length);
-            return claimed;
-          };
-        }
-        const value: unknown = Reflect.get(target, property, receiverArg);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
+    const counting = watchingClaims(t.store, (count) => {
+      if (count > 0) claims.push(count);
     });
     // The refill timer (the next test) is set far out here: this one checks the threshold alone.
     startDispatcher(NO_POLL, counting, 60_000);
@@ -299,18 +306,8 @@ describe('Dispatcher', () => {
     const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 2, rate_limit_period: 'minute' } });
     const ids = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest()));
     const empty: number[] = [];
-    const counting = new Proxy(t.store, {
-      get(target, property, receiverArg) {
-        if (property === 'claimDue') {
-          return async (...args: Parameters<Store['claimDue']>) => {
-            const claimed = await target.claimDue(...args);
-            if (claimed.length === 0) empty.push(Date.now());
-            return claimed;
-          };
-        }
-        const value: unknown = Reflect.get(target, property, receiverArg);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
+    const counting = watchingClaims(t.store, (count) => {
+      if (count === 0) empty.push(Date.now());
     });
     startDispatcher(NO_POLL, counting);
     for (const id of ids.slice(0, 2)) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
