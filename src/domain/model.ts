@@ -4,6 +4,7 @@
  */
 import type { IgnoredCause } from './connectionRules.js';
 import type { Filter } from './filterMatch.js';
+import type { DestinationRateLimitPeriod } from './destinationRateLimit.js';
 import type { RateLimit } from './rateLimit.js';
 import type { SourceAuthType } from './sourceAuth.js';
 import type { SecretBinding } from './secretBox.js';
@@ -113,9 +114,13 @@ export interface HttpDestinationConfig {
   /** Attempt timeout in milliseconds. */
   timeout: number;
   headers: Record<string, string>;
-  /** Concurrent attempts at most (Hookdeck's rate_limit with period `concurrent`); null = the gateway default. */
+  /**
+   * With period `concurrent`: attempts in flight at most (null = the gateway default). With second|minute|hour:
+   * attempts started per period at most, across every gateway process (destinationRateLimit.ts); the concurrent
+   * cap is then the gateway default.
+   */
   rate_limit: number | null;
-  rate_limit_period: 'concurrent' | null;
+  rate_limit_period: DestinationRateLimitPeriod | null;
 }
 
 export interface Destination {

@@ -187,7 +187,7 @@ describe('management API', () => {
     assert.equal(updated.json.config.url, 'https://example.com/hooks');
     assert.equal(updated.json.config.timeout, 1000);
     assert.equal(updated.json.config.rate_limit, 3);
-    assert.equal(updated.json.config.rate_limit_period, 'concurrent', 'a rate limit alone means the one supported period');
+    assert.equal(updated.json.config.rate_limit_period, 'concurrent', 'a rate limit alone, no period ever set: a concurrent cap (as before time periods)');
     assert.deepEqual(updated.json.config.headers, { 'x-api-key': 'abc' });
 
     const lowerType = await team.call('POST', '/destinations', { body: { name: 'lower', type: 'http', config: { url: 'http://a.example', http_method: 'PUT' } } });
@@ -201,6 +201,25 @@ describe('management API', () => {
     assert.equal((await team.call('GET', `/destinations/${destination.id}`)).status, 404);
   });
 
+  test('destinations: rate_limit per second, minute or hour; each field merges on update; null removes the limit', async () => {
+    const create = await team.call('POST', '/destinations', { body: { name: 'paced', config: { url: 'https://example.com/paced', rate_limit: 5, rate_limit_period: 'second' } } });
+    assert.equal(create.status, 201, create.text);
+    assert.deepEqual([create.json.config.rate_limit, create.json.config.rate_limit_period], [5, 'second']);
+    const id = create.json.id as string;
+    const put = async (config: Record<string, unknown>): Promise<unknown[]> => {
+      const response = await team.call('PUT', `/destinations/${id}`, { body: { config } });
+      assert.equal(response.status, 200, response.text);
+      const stored = response.json.config as { rate_limit: unknown; rate_limit_period: unknown };
+      return [stored.rate_limit, stored.rate_limit_period];
+    };
+    assert.deepEqual(await put({ rate_limit_period: 'minute' }), [5, 'minute'], 'the period alone keeps the limit');
+    assert.deepEqual(await put({ rate_limit: 50_000 }), [50_000, 'minute'], 'the limit alone keeps the period (per minute allows more)');
+    assert.deepEqual(await put({ rate_limit: 100, rate_limit_period: 'hour' }), [100, 'hour']);
+    assert.deepEqual(await put({ rate_limit_period: 'concurrent' }), [100, 'concurrent']);
+    assert.deepEqual(await put({ rate_limit: null }), [null, null], 'removing the limit removes its period');
+    assert.deepEqual((await team.call('GET', `/destinations/${id}`)).json.config.rate_limit_period, null);
+  });
+
   test('destinations: bad input is 422 with a message that says what to do', async () => {
     const url = 'https://example.com';
     await expect422('POST', '/destinations', { name: 'd' }, 'config', /required/);
@@ -211,7 +230,11 @@ describe('management API', () => {
     await expect422('POST', '/destinations', { name: 'd', config: { url, timeout: 99 } }, 'config.timeout', /100 or more/);
     await expect422('POST', '/destinations', { name: 'd', config: { url, timeout: 300_001 } }, 'config.timeout', /300000 or less/);
     await expect422('POST', '/destinations', { name: 'd', config: { url, timeout: '5000' } }, 'config.timeout', /whole number/);
-    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 5, rate_limit_period: 'second' } }, 'config.rate_limit_period', /not supported yet/);
+    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 5, rate_limit_period: 'day' } }, 'config.rate_limit_period', /"second", "minute", "hour" or "concurrent"/);
+    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 10_001, rate_limit_period: 'second' } }, 'config.rate_limit', /at most 10000 with rate_limit_period "second".*longer period/);
+    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 10_001 } }, 'config.rate_limit', /at most 10000 with rate_limit_period "concurrent"/);
+    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 1_000_001, rate_limit_period: 'hour' } }, 'config.rate_limit', /1 to 1000000/);
+    await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit_period: 'minute' } }, 'config.rate_limit', /required with rate_limit_period/);
     await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit: 0 } }, 'config.rate_limit');
     await expect422('POST', '/destinations', { name: 'd', config: { url, rate_limit_period: 'concurrent' } }, 'config.rate_limit', /required/);
     await expect422('POST', '/destinations', { name: 'd', config: { url, http_method: 'FETCH' } }, 'config.http_method');

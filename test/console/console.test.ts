@@ -221,6 +221,32 @@ if (missing !== null && IN_CI) {
       ids.connection = connection?.id ?? '';
     });
 
+    test('a destination limited per minute: the form sends the number and what it counts, shows both on edit; emptying removes the limit', async () => {
+      interface DestinationModel { id: string; name: string; config: { rate_limit: number | null; rate_limit_period: string | null } }
+      const stored = async () => (await gw.api.get<{ models: DestinationModel[] }>('/destinations')).body.models.find((d) => d.name === 'paced');
+      await go('/destinations', 'Destinations');
+      const form = page.getByRole('form', { name: 'New destination' });
+      if (!(await form.isVisible())) await openCreate('New destination');
+      await form.getByLabel('Name', { exact: true }).fill('paced');
+      await form.getByLabel('URL').fill(`${receiver.url}/paced`);
+      assert.equal(await form.getByLabel('Counted').inputValue(), 'concurrent', 'the default, as the API takes a limit without a period');
+      await form.getByLabel('Attempts', { exact: true }).fill('30');
+      await form.getByLabel('Counted').selectOption({ label: 'per minute' });
+      await check('04b-destination-rate-limit');
+      await form.getByRole('button', { name: 'Create destination' }).click();
+      await page.getByRole('row').filter({ hasText: 'paced' }).waitFor();
+      assert.deepEqual(await stored().then((d) => [d?.config.rate_limit, d?.config.rate_limit_period]), [30, 'minute']);
+
+      await page.getByRole('link', { name: 'paced', exact: true }).click();
+      const edit = page.getByRole('form', { name: 'Edit destination' });
+      assert.equal(await edit.getByLabel('Attempts', { exact: true }).inputValue(), '30');
+      assert.equal(await edit.getByLabel('Counted').inputValue(), 'minute');
+      await edit.getByLabel('Attempts', { exact: true }).fill('');
+      await edit.getByRole('button', { name: 'Save' }).click();
+      const cleared = await until(stored, (d) => d?.config.rate_limit === null, 5000, 'rate limit removed');
+      assert.equal(cleared?.config.rate_limit_period, null);
+    });
+
     test('editing a connection changes its retry rule and keeps the rules set through the API (filter, delay)', async () => {
       const others = [{ type: 'filter', body: { order: { $exist: true } } }, { type: 'delay', delay: 1 }];
       assert.equal((await gw.api.put(`/connections/${ids.connection}`, { rules: others })).status, 200);

@@ -29,6 +29,23 @@ async function attemptsOf(t: TestStore, eventId: string): Promise<AttemptRecord[
   return page.models;
 }
 
+/** The store, unchanged, reporting how many events each claim leased: to count the dispatcher's claim cycles. */
+function watchingClaims(store: Store, onClaim: (count: number) => void): Store {
+  return new Proxy(store, {
+    get(target, property, receiverArg) {
+      if (property === 'claimDue') {
+        return async (...args: Parameters<Store['claimDue']>) => {
+          const claimed = await target.claimDue(...args);
+          onClaim(claimed.length);
+          return claimed;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiverArg);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 describe('Dispatcher', () => {
   let t: TestStore;
   let receiver: Receiver;
@@ -272,18 +289,8 @@ describe('Dispatcher', () => {
     const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 20, rate_limit_period: 'concurrent' } });
     const ids = await Promise.all(Array.from({ length: 200 }, () => pipeline.ingest()));
     const claims: number[] = [];
-    const counting = new Proxy(t.store, {
-      get(target, property, receiverArg) {
-        if (property === 'claimDue') {
-          return async (...args: Parameters<Store['claimDue']>) => {
-            const claimed = await target.claimDue(...args);
-            if (claimed.length > 0) claims.push(claimed.length);
-            return claimed;
-          };
-        }
-        const value: unknown = Reflect.get(target, property, receiverArg);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
+    const counting = watchingClaims(t.store, (count) => {
+      if (count > 0) claims.push(count);
     });
     // The refill timer (the next test) is set far out here: this one checks the threshold alone.
     startDispatcher(NO_POLL, counting, 60_000);
@@ -293,6 +300,26 @@ describe('Dispatcher', () => {
     // Refilled at half the cap (10 free slots): about 10 per claim; one claim per finished attempt gave about 4.
     assert.ok(average >= 7, `${claims.length} claims for 200 events (${average.toFixed(1)} each): ${claims.join(' ')}`);
     assert.ok(peak <= 20, `${peak} attempts in flight against a cap of 20`);
+  });
+
+  it('a destination whose only obstacle is its empty bucket is slept on until the next token: no claim cycles meanwhile', async () => {
+    const pipeline = await createPipeline(t, { url: receiver.url, destination: { rate_limit: 2, rate_limit_period: 'minute' } });
+    const ids = await Promise.all(Array.from({ length: 5 }, () => pipeline.ingest()));
+    const empty: number[] = [];
+    const counting = watchingClaims(t.store, (count) => {
+      if (count === 0) empty.push(Date.now());
+    });
+    startDispatcher(NO_POLL, counting);
+    for (const id of ids.slice(0, 2)) await waitForEvent(t, id, (e) => e.status === 'SUCCESSFUL');
+    const burstDone = Date.now();
+    // Three events are due, but the next token is 30 s away. A dispatcher that treated them as due-but-capped would
+    // claim every 500 ms (6 times in 3 s); one that polled its backlog, hundreds of times.
+    await sleep(3000);
+    const meanwhile = empty.filter((at) => at >= burstDone).length;
+    assert.ok(meanwhile <= 2, `${meanwhile} empty claims while waiting for the token: ${empty.map((at) => at - burstDone).join(' ')}`);
+    const left = await Promise.all(ids.slice(2).map((id) => t.store.getEvent(t.teamId, id)));
+    assert.deepEqual(left.map((e) => [e?.status, e?.attempts]), Array.from({ length: 3 }, () => ['QUEUED', 0]), 'queued, no attempt spent');
+    assert.equal(receiver.received.length, 2);
   });
 
   it('delivers an event whose wake-up found its destination busy once the running attempts finish, not at the next poll', async () => {

@@ -42,7 +42,9 @@ describe('destination faults', { timeout: 60_000 }, () => {
 
   test('410 Gone disables the destination at once, records destination.disabled, and holds its other events until enabled', async () => {
     let gone = true;
-    parts.receiver.answerWith((req) => (req.url.startsWith('/gone') && gone ? { status: 410, delayMs: 200 } : { status: 200 }));
+    // The 410 comes late enough that all five requests are ingested before the destination is disabled (a loaded
+    // machine took over 200 ms for them; events ingested after it would not be created at all).
+    parts.receiver.answerWith((req) => (req.url.startsWith('/gone') && gone ? { status: 410, delayMs: 1500 } : { status: 200 }));
     // One attempt at a time, so the others are still queued when the 410 comes back.
     const p = await createPipeline(parts.gw.api, {
       name: 'gone',

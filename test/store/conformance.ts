@@ -14,6 +14,7 @@ import { managementTests } from './conformance/management.js';
 import { outboundTests } from './conformance/outbound.js';
 import { outboundDeliveryTests } from './conformance/outboundDelivery.js';
 import { paginationTests } from './conformance/pagination.js';
+import { rateLimitTests } from './conformance/rateLimit.js';
 import { sealedSecretsTests } from './conformance/sealedSecrets.js';
 import type { StoreHarness } from './fixtures.js';
 
@@ -26,6 +27,7 @@ export function storeConformance(name: string, open: () => Promise<StoreHarness>
     paginationTests(open);
     ingestTests(open);
     dispatchTests(open);
+    rateLimitTests(open);
     lifecycleTests(open);
     consoleTests(open);
     if (options.outbound === true) {

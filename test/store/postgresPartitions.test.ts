@@ -76,6 +76,8 @@ function definePartitionTests(): void {
         // Today's ingest also writes requests.ignored (007): give the old table that column, left NULL as 006 and
         // 007 leave it, so the rows are written as before 006.
         await store.pool.query('ALTER TABLE requests ADD COLUMN ignored text');
+        // Today's destinations carry their time rate limit (010): the same, dropped again before migrating, as 010 adds it.
+        await store.pool.query('ALTER TABLE destinations ADD COLUMN rate_limit integer, ADD COLUMN rate_period_ms integer');
         const world = await newWorld(store);
         const ingested = await ingest(store, world, T0);
         const [eventId] = ingested.eventIds;
@@ -96,6 +98,7 @@ function definePartitionTests(): void {
         };
         const rows = await snapshot();
 
+        await store.pool.query('ALTER TABLE destinations DROP COLUMN rate_limit, DROP COLUMN rate_period_ms');
         await store.migrate();
         assert.deepEqual(await snapshot(), rows, 'every row, every column, the same values');
         const kinds = await store.pool.query<{ relname: string; relkind: string }>(

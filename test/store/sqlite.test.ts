@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
-import { CLAIM_DESTINATION_SQL, CLAIM_HEADS_SQL, NEXT_DUE_SQL } from '../../src/store/sqlite/claim.js';
+import { CLAIM_DESTINATION_SQL, CLAIM_HEADS_SQL, NEXT_DUE_BY_DESTINATION_SQL, NEXT_DUE_SQL } from '../../src/store/sqlite/claim.js';
 import type { EventFilter } from '../../src/store/port.js';
 import { eventWhere } from '../../src/store/sqlite/events.js';
 import { idOfKind } from '../../src/store/sqlite/kinds.js';
@@ -131,9 +131,13 @@ describe('sqlite store specifics', () => {
       assert.match(perDestination[0] ?? '', /^SEARCH e USING INDEX events_destination_due \(destination_id=\? AND due_at>\? AND due_at<\?\)$/);
       assert.ok(!perDestination.some((d) => /TEMP B-TREE/.test(d)), 'no sort: the index gives due order');
       assert.deepEqual(plan(NEXT_DUE_SQL), ['SEARCH events USING COVERING INDEX events_due (due_at>?)']);
+      // The wake-up while a rate limit binds: the same loose scan, and each destination's bucket by its key.
+      const byDestination = plan(NEXT_DUE_BY_DESTINATION_SQL);
+      assert.ok(byDestination.some((d) => /SEARCH e USING COVERING INDEX events_destination_due \(destination_id>\?\)/.test(d)), byDestination.join('\n'));
+      assert.ok(byDestination.some((d) => /SEARCH b USING INDEX sqlite_autoindex_destination_rate_buckets_1 \(destination_id=\?\)/.test(d)), byDestination.join('\n'));
       // The loose scan starts with the first entry of the index (a SCAN that stops after one row); no plan may
       // read the events table itself in full.
-      for (const detail of [...heads, ...perDestination]) assert.doesNotMatch(detail, /^SCAN (events|e)\b(?! USING COVERING INDEX)/);
+      for (const detail of [...heads, ...perDestination, ...byDestination]) assert.doesNotMatch(detail, /^SCAN (events|e)\b(?! USING COVERING INDEX)/);
     } finally {
       await h.cleanup();
     }

@@ -4,10 +4,13 @@
  * with its defaults. Create takes the whole config; update takes any part and is checked after merging.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DESTINATION_RATE_LIMIT_PERIODS, MAX_DESTINATION_RATE_LIMIT } from '../../domain/destinationRateLimit.js';
 import { SluiceError } from '../../domain/errors.js';
 import { HTTP_METHODS, type HttpDestinationConfig } from '../../domain/model.js';
 
 export const MIN_TIMEOUT_MS = 100;
+/** The schema's bound on rate_limit; each period's own (MAX_DESTINATION_RATE_LIMIT) is checked after merging. */
+const MAX_RATE_LIMIT = Math.max(...Object.values(MAX_DESTINATION_RATE_LIMIT));
 export const MAX_TIMEOUT_MS = 300_000;
 
 const HttpMethod = Type.Union(
@@ -30,13 +33,16 @@ const configProperties = {
     description: 'Extra headers added to every forwarded request (they override the original ones of the same name)',
     'x-error-message': 'must be an object of header names to string values',
   }),
-  rate_limit: Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()], {
-    description: 'At most this many attempts in flight at once (with rate_limit_period "concurrent"); null = the gateway default',
-    'x-error-message': 'must be a whole number from 1 to 10000, or null for the gateway default',
+  rate_limit: Type.Union([Type.Integer({ minimum: 1, maximum: MAX_RATE_LIMIT }), Type.Null()], {
+    description:
+      'With rate_limit_period "concurrent" (the default when no period was ever set): attempts in flight at once, 1–10000. ' +
+      'With "second", "minute" or "hour": attempts started per period across all gateway processes (1–10000 per second, ' +
+      '1–1000000 per minute or hour); events beyond it stay queued. null = no limit of its own (the gateway concurrency default)',
+    'x-error-message': `must be a whole number from 1 to ${MAX_RATE_LIMIT} (at most 10000 with period "concurrent" or "second"), or null for no limit`,
   }),
-  rate_limit_period: Type.Union([Type.Literal('concurrent'), Type.Null()], {
-    description: 'Only "concurrent" for now',
-    'x-error-message': 'must be "concurrent" (or null): per-second, per-minute and per-hour rate limits are not supported yet',
+  rate_limit_period: Type.Union([...DESTINATION_RATE_LIMIT_PERIODS.map((p) => Type.Literal(p)), Type.Null()], {
+    description: 'What rate_limit counts: "concurrent" attempts in flight, or attempts started per "second", "minute" or "hour"',
+    'x-error-message': 'must be "second", "minute", "hour" or "concurrent" (or null together with rate_limit null)',
   }),
 };
 
@@ -65,7 +71,7 @@ export const HttpDestinationConfigModel = Type.Object({
   timeout: Type.Integer(),
   headers: Type.Record(Type.String(), Type.String()),
   rate_limit: Type.Union([Type.Integer(), Type.Null()]),
-  rate_limit_period: Type.Union([Type.Literal('concurrent'), Type.Null()]),
+  rate_limit_period: Type.Union([...DESTINATION_RATE_LIMIT_PERIODS.map((p) => Type.Literal(p)), Type.Null()]),
 });
 
 /**
@@ -123,6 +129,32 @@ function checkHeaders(headers: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/**
+ * `rate_limit` and `rate_limit_period` after merging. A limit without any period is a concurrent cap (the only
+ * period there was before time limits, so older clients keep their meaning); removing the limit removes its period;
+ * a period without a limit means nothing and is refused when sent.
+ */
+function resolveRateLimit(
+  input: HttpDestinationConfigPatch,
+  current: HttpDestinationConfig | null,
+): Pick<HttpDestinationConfig, 'rate_limit' | 'rate_limit_period'> {
+  const rateLimit = input.rate_limit !== undefined ? input.rate_limit : (current?.rate_limit ?? null);
+  let period = input.rate_limit_period !== undefined ? input.rate_limit_period : (current?.rate_limit_period ?? null);
+  if (rateLimit !== null && period === null) period = 'concurrent';
+  if (input.rate_limit === null && input.rate_limit_period === undefined) period = null;
+  if (rateLimit === null && period !== null) {
+    if (input.rate_limit_period !== undefined) throw invalid('config.rate_limit', 'is required with rate_limit_period (send both, or set rate_limit_period to null)');
+    period = null;
+  }
+  if (rateLimit !== null && period !== null && rateLimit > MAX_DESTINATION_RATE_LIMIT[period]) {
+    throw invalid(
+      'config.rate_limit',
+      `must be at most ${MAX_DESTINATION_RATE_LIMIT[period]} with rate_limit_period "${period}"; got ${rateLimit} (use a longer period for a larger number)`,
+    );
+  }
+  return { rate_limit: rateLimit, rate_limit_period: period };
+}
+
 /** The stored config for a create (`current` null) or an update (`input` merged over `current`). */
 export function resolveHttpDestinationConfig(
   input: HttpDestinationConfigPatch,
@@ -132,21 +164,11 @@ export function resolveHttpDestinationConfig(
   const url = input.url ?? current?.url;
   if (url === undefined) throw invalid('config.url', 'is required');
   checkUrl(url);
-  const rateLimit = input.rate_limit !== undefined ? input.rate_limit : (current?.rate_limit ?? null);
-  let period = input.rate_limit_period !== undefined ? input.rate_limit_period : (current?.rate_limit_period ?? null);
-  // A limit without a period can only mean the one period there is; a period without a limit means nothing.
-  if (rateLimit !== null && period === null) period = 'concurrent';
-  if (input.rate_limit === null && input.rate_limit_period === undefined) period = null;
-  if (rateLimit === null && period !== null) {
-    if (input.rate_limit_period !== undefined) throw invalid('config.rate_limit', 'is required with rate_limit_period');
-    period = null;
-  }
   return {
     url,
     http_method: input.http_method !== undefined ? input.http_method : (current?.http_method ?? null),
     timeout: input.timeout ?? current?.timeout ?? defaultTimeoutMs,
     headers: input.headers !== undefined ? checkHeaders(input.headers) : (current?.headers ?? {}),
-    rate_limit: rateLimit,
-    rate_limit_period: period,
+    ...resolveRateLimit(input, current),
   };
 }

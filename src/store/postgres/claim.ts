@@ -20,6 +20,9 @@
  * Fairness without scanning backlogs, as in SQLite: list the destinations with queued work by a loose index scan
  * of events_destination_due (one seek each), skip those at their cap, read from each of the rest only its earliest
  * few events, visiting destinations in order of their earliest due time and stopping once none can do better.
+ *
+ * Rate limits by time (rateBuckets.ts): a destination that has one gets no more events than its bucket holds
+ * tokens, read under its advisory lock, and the claim spends one per event it leases before it commits.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -27,6 +30,7 @@ import type { AttemptTrigger, Connection, Destination } from '../../domain/model
 import type { ClaimedEvent, ClaimOptions } from '../port.js';
 import { checkout, Db } from './db.js';
 import { releaseUncertainLeases, releaseWindowMs } from './uncertainClaim.js';
+import { ClaimBuckets, type HeadRateLimit } from './rateBuckets.js';
 import {
   type ConnectionRow,
   type DestinationRow,
@@ -57,9 +61,9 @@ WITH RECURSIVE heads(destination_id, due_at) AS (
   ) n
 )`;
 
-/** Destinations with queued work whose earliest due time has come, earliest first, with their own cap. */
+/** Destinations with queued work whose earliest due time has come, earliest first, with their own cap and time limit. */
 export const CLAIM_HEADS_SQL = `${HEADS}
-SELECT d.id, d.concurrency, h.due_at AS head_due_at
+SELECT d.id, d.concurrency, d.rate_limit, d.rate_period_ms, h.due_at AS head_due_at
 FROM heads h JOIN destinations d ON d.id = h.destination_id
 WHERE d.disabled_at IS NULL AND h.due_at <= $1
 ORDER BY h.due_at`;
@@ -82,15 +86,19 @@ LIMIT greatest(0, least($3::bigint, $4::bigint - greatest($5::bigint,
   (SELECT count(*) FROM events l WHERE l.destination_id = $1 AND l.lease_token IS NOT NULL AND l.due_at > $2))))
 FOR UPDATE OF e SKIP LOCKED`;
 
-/** The earliest due time of any pending or leased event: the minimum of the destinations' heads. */
+/**
+ * The earliest due time of any pending or leased event: the minimum of the destinations' heads, each no earlier
+ * than its bucket's next token (rateBuckets.ts), so that a backlog only an empty bucket holds back is slept on
+ * until the token is due instead of being polled. greatest() ignores the NULL of a destination without a bucket.
+ */
 export const NEXT_DUE_SQL = `${HEADS}
-SELECT min(due_at) AS due_at FROM heads`;
+SELECT min(greatest(h.due_at, b.blocked_until)) AS due_at
+FROM heads h LEFT JOIN destination_rate_buckets b ON b.destination_id = h.destination_id`;
 
 export const LEASE_SQL = `UPDATE events e SET lease_token = x.token, due_at = $1
 FROM unnest($2::text[], $3::text[]) AS x(id, token) WHERE e.id = x.id RETURNING e.*`;
 
-interface Head {
-  id: string;
+interface Head extends HeadRateLimit {
   concurrency: number | null;
   head_due_at: number;
 }
@@ -99,8 +107,8 @@ interface Due {
   due_at: number;
 }
 
-/** The `limit` earliest due events allowed by the destinations' free slots, earliest first; their rows locked. */
-async function pickDue(db: Db, options: ClaimOptions): Promise<Due[]> {
+/** The `limit` earliest due events allowed by the destinations' free slots and tokens, earliest first; their rows locked. */
+async function pickDue(db: Db, options: ClaimOptions, buckets: ClaimBuckets): Promise<Due[]> {
   let picked: Due[] = [];
   for (const head of await db.rows<Head>(CLAIM_HEADS_SQL, [options.now])) {
     const latest = picked[options.limit - 1];
@@ -110,7 +118,9 @@ async function pickDue(db: Db, options: ClaimOptions): Promise<Due[]> {
     const inFlight = options.inFlight.get(head.id) ?? 0;
     if (cap - inFlight <= 0) continue;
     if ((await db.row<{ locked: boolean }>(TRY_LOCK_DESTINATION, [head.id]))?.locked !== true) continue;
-    const rows = await db.rows<Due>(CLAIM_DESTINATION_SQL, [head.id, options.now, options.limit, cap, inFlight]);
+    const tokens = await buckets.allowance(head); // under the lock: see rateBuckets.ts
+    if (tokens <= 0) continue;
+    const rows = await db.rows<Due>(CLAIM_DESTINATION_SQL, [head.id, options.now, Math.min(options.limit, tokens), cap, inFlight]);
     picked = picked.concat(rows).sort((a, b) => a.due_at - b.due_at);
     if (picked.length > options.limit) picked.length = options.limit;
   }
@@ -133,7 +143,8 @@ export async function claimDue(pool: pg.Pool, options: ClaimOptions): Promise<Cl
     let context: ContextLoader | null = null;
     let committing = false;
     try {
-      const picked = await pickDue(db, options);
+      const buckets = new ClaimBuckets(db, options.now);
+      const picked = await pickDue(db, options, buckets);
       if (picked.length > 0) {
         const tokens = picked.map(() => randomUUID());
         const rows = await db.rows<EventRow>(LEASE_SQL, [options.now + options.leaseMs, picked.map((d) => d.id), tokens]);
@@ -147,6 +158,7 @@ export async function claimDue(pool: pg.Pool, options: ClaimOptions): Promise<Cl
         // the transaction instead of holding events nobody will attempt until the leases run out.
         if (leased.length > 0) context = await ContextLoader.load(db, leased.map((l) => l.row));
       }
+      await buckets.charge(leased.map((l) => l.row.destination_id));
       committing = true;
       await client.query('COMMIT');
     } catch (error) {

@@ -1,9 +1,11 @@
 /**
  * Destinations: where events go. Names are unique per team. The `concurrency` column mirrors the config's
- * `rate_limit` when its period is `concurrent`, so the claim reads the cap without parsing JSON. Disabling holds
+ * `rate_limit` when its period is `concurrent`, so the claim reads the cap without parsing JSON (`rate_limit` and
+ * `rate_period_ms` mirror it when the period is a time: second|minute|hour). Disabling holds
  * the destination's pending events; enabling releases those of its active connections (and wakes the workers).
  * A state change takes the destination's route lock (holds.ts) before it reads the row, then locks the row.
  */
+import { timeRateLimitColumns } from '../../domain/destinationRateLimit.js';
 import { SluiceError } from '../../domain/errors.js';
 import type { Destination } from '../../domain/model.js';
 import type { DestinationPatch, NameFilter, Page, PageQuery } from '../port.js';
@@ -11,6 +13,7 @@ import { nameConditions } from './nameFilter.js';
 import { type Db, isUniqueViolation } from './db.js';
 import { holdDestinationEvents, lockRoutesExclusive, releaseDestinationEvents } from './holds.js';
 import { listPage } from './pagination.js';
+import { forgetBlockedUntil } from './rateBuckets.js';
 import { DESTINATION_KIND } from './kinds.js';
 import { type DestinationRow, toDestination } from './rows.js';
 import type { Tx } from './writer.js';
@@ -28,11 +31,25 @@ export function concurrencyOf(config: Destination['config']): number | null {
 }
 
 export async function insertDestination(db: Db, d: Destination): Promise<void> {
+  const timeLimit = timeRateLimitColumns(d.config);
   try {
     await db.run(
-      `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, disabled_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [d.id, d.teamId, d.name, d.description, d.type, JSON.stringify(d.config), concurrencyOf(d.config), d.disabledAt, d.createdAt, d.updatedAt],
+      `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, rate_limit, rate_period_ms, disabled_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        d.id,
+        d.teamId,
+        d.name,
+        d.description,
+        d.type,
+        JSON.stringify(d.config),
+        concurrencyOf(d.config),
+        timeLimit.rateLimit,
+        timeLimit.ratePeriodMs,
+        d.disabledAt,
+        d.createdAt,
+        d.updatedAt,
+      ],
     );
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(d.name);
@@ -67,19 +84,27 @@ export async function updateDestination(db: Db, teamId: string, id: string, patc
     config: patch.config ?? current.config,
     updatedAt: now,
   };
+  const timeLimit = timeRateLimitColumns(next.config);
   try {
-    await db.run('UPDATE destinations SET name = $1, description = $2, config = $3, concurrency = $4, updated_at = $5 WHERE id = $6', [
-      next.name,
-      next.description,
-      JSON.stringify(next.config),
-      concurrencyOf(next.config),
-      now,
-      id,
-    ]);
+    await db.run(
+      'UPDATE destinations SET name = $1, description = $2, config = $3, concurrency = $4, rate_limit = $5, rate_period_ms = $6, updated_at = $7 WHERE id = $8',
+      [
+        next.name,
+        next.description,
+        JSON.stringify(next.config),
+        concurrencyOf(next.config),
+        timeLimit.rateLimit,
+        timeLimit.ratePeriodMs,
+        now,
+        id,
+      ],
+    );
   } catch (error) {
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
+  const before = timeRateLimitColumns(current.config);
+  if (timeLimit.rateLimit !== before.rateLimit || timeLimit.ratePeriodMs !== before.ratePeriodMs) await forgetBlockedUntil(db, id, timeLimit.rateLimit !== null);
   return next;
 }
 

@@ -8,6 +8,9 @@
  * others. So the claim first lists the destinations with queued work, one index seek each (a loose scan of
  * events_destination_due), skips those at their cap, then reads from each of the rest only its earliest few
  * events, visiting destinations in order of their earliest due time and stopping once no other can do better.
+ *
+ * A destination with a rate limit by time also needs tokens in its bucket (rateBuckets.ts): it gets no more
+ * events than it has tokens, and the claim spends one per event it leases, in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
 import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
@@ -22,20 +25,24 @@ import {
   toEvent,
   toRequest,
 } from './rows.js';
+import { ClaimBuckets, type HeadRateLimit } from './rateBuckets.js';
 import type { Sql } from './sql.js';
 import { notDurable } from './writer.js';
 
-/** Destinations with queued work whose earliest due time has come, earliest first, with their own cap. */
-export const CLAIM_HEADS_SQL = `
+/** The destinations with queued work: a loose scan of events_destination_due, one seek per destination. */
+export const HEADS = `
 WITH RECURSIVE heads(destination_id) AS (
   SELECT (SELECT destination_id FROM events WHERE due_at IS NOT NULL ORDER BY destination_id LIMIT 1)
   UNION ALL
   SELECT (SELECT e.destination_id FROM events e
           WHERE e.due_at IS NOT NULL AND e.destination_id > h.destination_id ORDER BY e.destination_id LIMIT 1)
   FROM heads h WHERE h.destination_id IS NOT NULL
-)
-SELECT id, concurrency, head_due_at FROM (
-  SELECT d.id AS id, d.concurrency AS concurrency,
+)`;
+
+/** Destinations with queued work whose earliest due time has come, earliest first, with their own cap and time limit. */
+export const CLAIM_HEADS_SQL = `${HEADS}
+SELECT id, concurrency, rate_limit, rate_period_ms, head_due_at FROM (
+  SELECT d.id AS id, d.concurrency AS concurrency, d.rate_limit AS rate_limit, d.rate_period_ms AS rate_period_ms,
     (SELECT min(e.due_at) FROM events e WHERE e.destination_id = d.id AND e.due_at IS NOT NULL) AS head_due_at
   FROM heads h JOIN destinations d ON d.id = h.destination_id
   WHERE d.disabled_at IS NULL
@@ -52,8 +59,7 @@ export const NEXT_DUE_SQL = 'SELECT min(due_at) AS due_at FROM events WHERE due_
 
 const LEASE = 'UPDATE events SET lease_token = ?, due_at = ? WHERE id = ? RETURNING *';
 
-interface Head {
-  id: string;
+interface Head extends HeadRateLimit {
   concurrency: number | null;
   head_due_at: number;
 }
@@ -62,8 +68,8 @@ interface Due {
   due_at: number;
 }
 
-/** The `limit` earliest due events allowed by the destinations' free slots, earliest first. */
-function pickDue(sql: Sql, options: ClaimOptions): Due[] {
+/** The `limit` earliest due events allowed by the destinations' free slots and tokens, earliest first. */
+function pickDue(sql: Sql, options: ClaimOptions, buckets: ClaimBuckets): Due[] {
   let picked: Due[] = [];
   for (const head of sql.all<Head>(CLAIM_HEADS_SQL, options.now)) {
     const latest = picked[options.limit - 1];
@@ -71,7 +77,9 @@ function pickDue(sql: Sql, options: ClaimOptions): Due[] {
     if (latest !== undefined && head.head_due_at >= latest.due_at) break;
     const free = (head.concurrency ?? options.defaultConcurrency) - (options.inFlight.get(head.id) ?? 0);
     if (free <= 0) continue;
-    const rows = sql.all<Due>(CLAIM_DESTINATION_SQL, head.id, options.now, Math.min(free, options.limit));
+    const tokens = buckets.allowance(head);
+    if (tokens <= 0) continue;
+    const rows = sql.all<Due>(CLAIM_DESTINATION_SQL, head.id, options.now, Math.min(free, tokens, options.limit));
     picked = picked.concat(rows).sort((a, b) => a.due_at - b.due_at);
     if (picked.length > options.limit) picked.length = options.limit;
   }
@@ -85,17 +93,44 @@ export function claimDue(sql: Sql, options: ClaimOptions): ClaimedEvent[] {
   const context = new ContextLoader(sql);
   const leaseEnd = options.now + options.leaseMs;
   const claimed: ClaimedEvent[] = [];
-  for (const due of pickDue(sql, options)) {
+  const buckets = new ClaimBuckets(sql, options.now);
+  const leasedFrom: string[] = [];
+  for (const due of pickDue(sql, options, buckets)) {
     const leaseToken = randomUUID();
     const row = sql.get<EventRow>(LEASE, leaseToken, leaseEnd, due.id);
+    if (row !== undefined) leasedFrom.push(row.destination_id);
     const loaded = row === undefined ? null : context.load(row, row.next_trigger as AttemptTrigger);
     if (loaded !== null) claimed.push({ ...loaded, leaseToken, dueAt: due.due_at });
   }
+  buckets.charge(leasedFrom);
   return claimed;
 }
 
+const ANY_BLOCKED_AFTER = 'SELECT 1 AS blocked FROM destination_rate_buckets WHERE blocked_until > ? LIMIT 1';
+
+/** Per destination with queued work (one index seek each): its earliest due time, or its next token if later. */
+export const NEXT_DUE_BY_DESTINATION_SQL = `${HEADS}
+SELECT min(CASE WHEN b.blocked_until > h.due_at THEN b.blocked_until ELSE h.due_at END) AS due_at FROM (
+  SELECT h.destination_id AS destination_id,
+    (SELECT min(e.due_at) FROM events e WHERE e.destination_id = h.destination_id AND e.due_at IS NOT NULL) AS due_at
+  FROM heads h WHERE h.destination_id IS NOT NULL
+) h LEFT JOIN destination_rate_buckets b ON b.destination_id = h.destination_id`;
+
+/**
+ * The dispatcher's next wake-up must not be a queued event that only its destination's empty bucket holds back:
+ * that would be a past time, and the dispatcher would poll. So when some bucket is blocked past `earliest` (the
+ * earliest due_at of all), the next due time is taken per destination: its earliest event, or its next token if
+ * later (one seek per destination with queued work, as a claim costs).
+ */
+function nextDueAfterBuckets(sql: Sql, earliest: number): number | null {
+  if (sql.get(ANY_BLOCKED_AFTER, earliest) === undefined) return earliest;
+  return sql.get<{ due_at: number | null }>(NEXT_DUE_BY_DESTINATION_SQL)?.due_at ?? null;
+}
+
+/** The earliest due_at, unless only an empty bucket holds its event back. */
 export function nextDueAt(sql: Sql): number | null {
-  return sql.get<{ due_at: number | null }>(NEXT_DUE_SQL)?.due_at ?? null;
+  const earliest = sql.get<{ due_at: number | null }>(NEXT_DUE_SQL)?.due_at ?? null;
+  return earliest === null ? null : nextDueAfterBuckets(sql, earliest);
 }
 
 /** Loads what an attempt needs around an event, caching destinations, connections and source names per call. */

@@ -1,14 +1,17 @@
 /**
  * Destinations: where events go. Names are unique per team. The `concurrency` column mirrors the config's
- * `rate_limit` when its period is `concurrent`, so the claim query reads the cap without parsing JSON. Disabling
+ * `rate_limit` when its period is `concurrent`, so the claim query reads the cap without parsing JSON; `rate_limit`
+ * and `rate_period_ms` mirror it when the period is a time (second|minute|hour), for the same reason. Disabling
  * holds the destination's pending events; enabling releases those of its active connections.
  */
+import { timeRateLimitColumns } from '../../domain/destinationRateLimit.js';
 import { SluiceError } from '../../domain/errors.js';
 import type { Destination } from '../../domain/model.js';
 import type { DestinationPatch, NameFilter, Page, PageQuery } from '../port.js';
 import { nameConditions } from './nameFilter.js';
 import { holdDestinationEvents, releaseDestinationEvents } from './holds.js';
 import { listPage } from './pagination.js';
+import { forgetBlockedUntil } from './rateBuckets.js';
 import { type DestinationRow, toDestination } from './rows.js';
 import { DESTINATION_KIND } from './kinds.js';
 import { isUniqueViolation, type Sql, type SqlValue } from './sql.js';
@@ -26,10 +29,11 @@ export function concurrencyOf(config: Destination['config']): number | null {
 }
 
 export function insertDestination(sql: Sql, d: Destination): void {
+  const timeLimit = timeRateLimitColumns(d.config);
   try {
     sql.run(
-      `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, disabled_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO destinations (id, team_id, name, description, type, config, concurrency, rate_limit, rate_period_ms, disabled_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       d.id,
       d.teamId,
       d.name,
@@ -37,6 +41,8 @@ export function insertDestination(sql: Sql, d: Destination): void {
       d.type,
       JSON.stringify(d.config),
       concurrencyOf(d.config),
+      timeLimit.rateLimit,
+      timeLimit.ratePeriodMs,
       d.disabledAt,
       d.createdAt,
       d.updatedAt,
@@ -69,13 +75,16 @@ export function updateDestination(sql: Sql, teamId: string, id: string, patch: D
     config: patch.config ?? current.config,
     updatedAt: now,
   };
+  const timeLimit = timeRateLimitColumns(next.config);
   try {
     sql.run(
-      'UPDATE destinations SET name = ?, description = ?, config = ?, concurrency = ?, updated_at = ? WHERE id = ?',
+      'UPDATE destinations SET name = ?, description = ?, config = ?, concurrency = ?, rate_limit = ?, rate_period_ms = ?, updated_at = ? WHERE id = ?',
       next.name,
       next.description,
       JSON.stringify(next.config),
       concurrencyOf(next.config),
+      timeLimit.rateLimit,
+      timeLimit.ratePeriodMs,
       now,
       id,
     );
@@ -83,6 +92,8 @@ export function updateDestination(sql: Sql, teamId: string, id: string, patch: D
     if (isUniqueViolation(error)) throw nameConflict(next.name);
     throw error;
   }
+  const before = timeRateLimitColumns(current.config);
+  if (timeLimit.rateLimit !== before.rateLimit || timeLimit.ratePeriodMs !== before.ratePeriodMs) forgetBlockedUntil(sql, id, timeLimit.rateLimit !== null);
   return next;
 }
 

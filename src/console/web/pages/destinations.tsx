@@ -8,6 +8,14 @@ import { Badge, ConfirmButton, ErrorMessage, Field, formValue, Page, Pager, pars
 import { forgetLookups } from '../lookups';
 import { Link, navigate, useLocation } from '../router';
 
+/** What `rate_limit` counts: attempts in flight, or attempts started per second, minute or hour (across all processes). */
+const RATE_LIMIT_PERIODS = [
+  { value: 'concurrent', label: 'at once (concurrent attempts)' },
+  { value: 'second', label: 'per second' },
+  { value: 'minute', label: 'per minute' },
+  { value: 'hour', label: 'per hour' },
+];
+
 const METHOD_OPTIONS = [{ value: '', label: "The request's own method" }, ...['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => ({ value: m, label: m }))];
 
 function DestinationForm({ destination, onSaved }: { destination: Destination | null; onSaved: (d: Destination) => void }) {
@@ -19,13 +27,13 @@ function DestinationForm({ destination, onSaved }: { destination: Destination | 
     void run(async () => {
       try {
         const timeout = formValue(form, 'timeout');
-        const concurrency = formValue(form, 'rate_limit');
+        const rateLimit = formValue(form, 'rate_limit');
         const headers = parseJsonField('Headers', formValue(form, 'headers'));
         const config: Record<string, unknown> = {
           url: formValue(form, 'url'),
           http_method: formValue(form, 'http_method') || null,
-          rate_limit: concurrency === '' ? null : Number(concurrency),
-          rate_limit_period: concurrency === '' ? null : 'concurrent',
+          rate_limit: rateLimit === '' ? null : Number(rateLimit),
+          rate_limit_period: rateLimit === '' ? null : formValue(form, 'rate_limit_period'),
           headers: headers ?? {},
         };
         if (timeout !== '') config.timeout = Number(timeout);
@@ -49,15 +57,19 @@ function DestinationForm({ destination, onSaved }: { destination: Destination | 
       <Field label="URL" name="url" type="url" required defaultValue={c?.url} placeholder="https://example.com/webhooks" hint="The request path after /e/:id is appended" />
       <Select label="HTTP method" name="http_method" options={METHOD_OPTIONS} defaultValue={c?.http_method ?? ''} />
       <Field label="Timeout (ms)" name="timeout" type="number" min={100} max={300000} defaultValue={c === undefined ? '' : String(c.timeout)} hint="Default: the gateway's (5000)" />
-      <Field
-        label="Max concurrent attempts"
-        name="rate_limit"
-        type="number"
-        min={1}
-        max={10000}
-        defaultValue={c?.rate_limit === null || c === undefined ? '' : String(c.rate_limit)}
-        hint="Empty: the gateway default"
-      />
+      <fieldset>
+        <legend>Rate limit</legend>
+        <Field
+          label="Attempts"
+          name="rate_limit"
+          type="number"
+          min={1}
+          max={1000000}
+          defaultValue={c?.rate_limit === null || c === undefined ? '' : String(c.rate_limit)}
+          hint="Beyond it events wait in the queue (not failed). Empty: no limit but the gateway's concurrency default"
+        />
+        <Select label="Counted" name="rate_limit_period" options={RATE_LIMIT_PERIODS} defaultValue={c?.rate_limit_period ?? 'concurrent'} />
+      </fieldset>
       <TextArea
         label="Headers (JSON)"
         name="headers"
