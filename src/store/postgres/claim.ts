@@ -28,7 +28,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
 import type { ClaimedEvent, ClaimOptions } from '../port.js';
-import { checkout, Db, prepared } from './db.js';
+import { checkout, Db } from './db.js';
 import {
   type ConnectionRow,
   type DestinationRow,
@@ -104,12 +104,6 @@ SELECT min(due_at) AS due_at FROM heads`;
 export const LEASE_SQL = `UPDATE events e SET lease_token = $3, lease_owner = $4, due_at = $1
 WHERE e.id = ANY($2::text[]) RETURNING e.*`;
 
-/** The hot statements of a claim, prepared per connection (db.ts): planning them across partitions cost more than running them. */
-const HEADS_STATEMENT = prepared('sluice_claim_heads', CLAIM_HEADS_SQL);
-const LOCK_STATEMENT = prepared('sluice_claim_lock', TRY_LOCK_DESTINATION);
-const PICK_STATEMENT = prepared('sluice_claim_pick', CLAIM_DESTINATION_SQL);
-const NEXT_DUE_STATEMENT = prepared('sluice_next_due', NEXT_DUE_SQL);
-
 interface Head {
   id: string;
   concurrency: number | null;
@@ -123,15 +117,16 @@ interface Due {
 /** The `limit` earliest due events allowed by the destinations' free slots, earliest first; their rows locked. */
 async function pickDue(db: Db, options: ClaimOptions, owner: string): Promise<Due[]> {
   let picked: Due[] = [];
-  for (const head of await db.rows<Head>(HEADS_STATEMENT, [options.now])) {
+  for (const head of await db.rows<Head>(CLAIM_HEADS_SQL, [options.now])) {
     const latest = picked[options.limit - 1];
     // Heads come earliest first: once the pick is full and this head is no earlier than its latest, none can improve it.
     if (latest !== undefined && head.head_due_at >= latest.due_at) break;
     const cap = head.concurrency ?? options.defaultConcurrency;
     const inFlight = options.inFlight.get(head.id) ?? 0;
     if (cap - inFlight <= 0) continue;
-    if ((await db.row<{ locked: boolean }>(LOCK_STATEMENT, [head.id]))?.locked !== true) continue;
-    const rows = await db.rows<Due>(PICK_STATEMENT, [head.id, options.now, options.limit, cap, inFlight, owner]);
+    if ((await db.row<{ locked: boolean }>(TRY_LOCK_DESTINATION, [head.id]))?.locked !== true) continue;
+    // The per-destination step, under the destination's lock: whatever limits what it may take now goes here.
+    const rows = await db.rows<Due>(CLAIM_DESTINATION_SQL, [head.id, options.now, options.limit, cap, inFlight, owner]);
     picked = picked.concat(rows).sort((a, b) => a.due_at - b.due_at);
     if (picked.length > options.limit) picked.length = options.limit;
   }
@@ -187,7 +182,7 @@ export async function claimDue(pool: pg.Pool, options: ClaimOptions, owner: stri
 }
 
 export async function nextDueAt(db: Db): Promise<number | null> {
-  return (await db.row<{ due_at: number | null }>(NEXT_DUE_STATEMENT))?.due_at ?? null;
+  return (await db.row<{ due_at: number | null }>(NEXT_DUE_SQL))?.due_at ?? null;
 }
 
 /** The destinations ($1), connections ($2) and source names ($3) of claimed events, as three JSON arrays in one row. */

@@ -22,34 +22,16 @@ export const TYPES = {
     oid === INT8_OID ? parseInt8 : (pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/**
- * A named (prepared) statement: parsed once per connection, and its plan may be cached. For the hot statements on
- * the partitioned `events` table, whose planning (every partition, every index) costs more than running them.
- * Only for statements with a fixed list of result columns: a cached `SELECT *` fails ("cached plan must not
- * change result type") once another process's migration adds a column.
- */
-export interface Prepared {
-  name: string;
-  text: string;
-}
-
-export function prepared(name: string, text: string): Prepared {
-  return { name, text };
-}
-
 export class Db {
   constructor(readonly q: Queryable) {}
 
-  async rows<R>(statement: string | Prepared, params: readonly SqlValue[] = []): Promise<R[]> {
-    const result =
-      typeof statement === 'string'
-        ? await this.q.query(statement, params as unknown[])
-        : await this.q.query({ name: statement.name, text: statement.text, values: params as unknown[] });
+  async rows<R>(text: string, params: readonly SqlValue[] = []): Promise<R[]> {
+    const result = await this.q.query(text, params as unknown[]);
     return result.rows as R[];
   }
 
   /** The first row, or undefined. `R` is the caller's description of the selected columns. */
-  async row<R>(text: string | Prepared, params: readonly SqlValue[] = []): Promise<R | undefined> {
+  async row<R>(text: string, params: readonly SqlValue[] = []): Promise<R | undefined> {
     return (await this.rows<R>(text, params))[0];
   }
 
