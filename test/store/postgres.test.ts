@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { newId } from '../../src/domain/ids.js';
-import type { ClaimedEvent, ClaimOptions, Store } from '../../src/store/port.js';
+import type { ClaimOptions, Store } from '../../src/store/port.js';
 import { Db } from '../../src/store/postgres/db.js';
 import { MIGRATION_LOCK_SQL, migrate, readMigrations } from '../../src/store/postgres/migrate.js';
 import { listenForDue, openPostgresStore, type PostgresStore } from '../../src/store/postgres/openPostgresStore.js';
@@ -286,34 +286,48 @@ function definePostgresTests(): void {
       }
     });
 
-    test("a destination's cap holds across processes: live leases anywhere count against it", async () => {
+    test("a destination's cap holds across processes: other processes' live leases count against it", async () => {
       const h = await openFresh();
       try {
-        const other = await h.open();
         const world = await newWorld(h.store);
         const capped = aCappedDestination(world.teamId, 3);
         await h.store.createDestination(capped);
         const route = await addRoute(h.store, world, capped);
         for (let i = 0; i < 20; i++) await ingest(h.store, world, T0 + i, { connections: [route] });
+        const stores = [h.store, ...(await Promise.all(Array.from({ length: 5 }, () => h.open())))];
+        const inFlight = (n: number) => new Map([[capped.id, n]]);
 
-        // Eight claimers in two processes, none knowing of the others' attempts (empty inFlight).
-        const rounds = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? h.store : other).claimDue(claimOptions(T0 + 100, { defaultConcurrency: 100 }))),
+        // Six processes claiming at once, none with an attempt of its own in flight.
+        const rounds = await Promise.all(stores.map((store) => store.claimDue(claimOptions(T0 + 100, { defaultConcurrency: 100 }))));
+        assert.equal(rounds.flat().length, 3, 'three attempts at most in flight, whoever claims');
+        // The first to take the destination's lock took every free slot; the others found it full.
+        const holder = rounds.findIndex((r) => r.length > 0);
+        const holderStore = stores[holder];
+        assert.ok(holderStore !== undefined);
+        assert.equal(rounds[holder]?.length, 3);
+        const others = stores.filter((s) => s !== holderStore);
+        for (const store of others) assert.deepEqual(await store.claimDue(claimOptions(T0 + 100)), [], 'full for the other processes');
+        // The holder counts its own attempts through inFlight (its leases are left to it): full as well.
+        assert.deepEqual(await holderStore.claimDue(claimOptions(T0 + 100, { inFlight: inFlight(3) })), []);
+
+        // One of its attempts finished, its record not committed yet: the slot is free again for the holder ...
+        const again = await holderStore.claimDue(claimOptions(T0 + 101, { inFlight: inFlight(2) }));
+        assert.equal(again.length, 1);
+        // ... while every lease it holds counts for the other processes until its record lands.
+        for (const store of others) assert.deepEqual(await store.claimDue(claimOptions(T0 + 101)), []);
+        const owned = [...(rounds[holder] ?? []), ...again];
+        // Two of its attempts are recorded (the finished one and the next): one slot frees for the others.
+        const recorded = owned.slice(0, 2);
+        await holderStore.recordAttempts(
+          recorded.map((c) => ({ attempt: anAttempt(c.event, T0 + 101, { status: 'SUCCESSFUL' }), leaseToken: c.leaseToken, nextAttemptAt: null })),
+          T0 + 101,
         );
-        const claimed: ClaimedEvent[] = rounds.flat();
-        assert.equal(claimed.length, 3, 'three attempts at most in flight, whoever claims');
-        assert.deepEqual(await other.claimDue(claimOptions(T0 + 100)), [], 'full');
-
-        // One finishes: one slot frees, in either process.
-        const [done] = claimed;
-        assert.ok(done !== undefined);
-        await h.store.recordAttempts([{ attempt: anAttempt(done.event, T0 + 101, { status: 'SUCCESSFUL' }), leaseToken: done.leaseToken, nextAttemptAt: null }], T0 + 101);
-        assert.equal((await other.claimDue(claimOptions(T0 + 102))).length, 1);
-        assert.deepEqual(await h.store.claimDue(claimOptions(T0 + 102)), []);
-        // This process's own attempts without a lease (manual ones) still count through inFlight.
-        assert.deepEqual(await h.store.claimDue(claimOptions(T0 + 102, { inFlight: new Map([[capped.id, 3]]) })), []);
+        const [other, third] = others as [PostgresStore, PostgresStore];
+        assert.equal((await other.claimDue(claimOptions(T0 + 102))).length, 1, 'a recorded attempt frees its slot for the others');
+        // A process's own attempts without a lease (manual ones) count through inFlight.
+        assert.deepEqual(await third.claimDue(claimOptions(T0 + 102, { inFlight: inFlight(1) })), []);
         // Leases that ran out (a crashed process) free their slots.
-        assert.equal((await other.claimDue(claimOptions(T0 + 102 + 60_000))).length, 3);
+        assert.equal((await third.claimDue(claimOptions(T0 + 102 + 60_000))).length, 3);
       } finally {
         await h.cleanup();
       }

@@ -100,7 +100,15 @@ function definePartitionTests(): void {
 
         await store.pool.query('ALTER TABLE destinations DROP COLUMN rate_limit, DROP COLUMN rate_period_ms');
         await store.migrate();
-        assert.deepEqual(await snapshot(), rows, 'every row, every column, the same values');
+        // Columns added by later migrations (011's lease_owner, …) are not 006's business: compare those of before.
+        const asBefore = (after: unknown[]) =>
+          after.map((table, t) =>
+            (table as Record<string, unknown>[]).map((row, r) => {
+              const was: Record<string, unknown> = (rows[t] as Record<string, unknown>[])[r] ?? {};
+              return Object.fromEntries(Object.keys(was).map((k) => [k, row[k]]));
+            }),
+          );
+        assert.deepEqual(asBefore(await snapshot()), rows, 'every row, every column, the same values');
         const kinds = await store.pool.query<{ relname: string; relkind: string }>(
           "SELECT relname, relkind FROM pg_class WHERE relname IN ('requests', 'events', 'attempts') AND relnamespace = current_schema()::regnamespace ORDER BY relname",
         );
@@ -267,7 +275,7 @@ function definePartitionTests(): void {
           label: string,
           sql: string,
           params: readonly unknown[],
-          expect: { indexes?: string[]; partitions?: { table: string; atMost: number } } = {},
+          expect: { indexes?: string[]; partitions?: { table: string; atMost: number }; unsorted?: boolean } = {},
         ): Promise<void> => {
           const client = await pool.connect();
           let plan: unknown;
@@ -287,6 +295,8 @@ function definePartitionTests(): void {
           const used = new Set(planNodes.flatMap((n) => (n['Index Name'] === undefined ? [] : [parents.get(n['Index Name']) ?? n['Index Name']])));
           if (process.env.SHOW_PLANS === '1') console.log(label, '→', [...used].join(', '));
           for (const index of expect.indexes ?? []) assert.ok(used.has(index), `${label} reads ${index}: ${[...used].join(', ')}\n${shown}`);
+          // Read in index order and stopped at its limit, not every match read and sorted (a cost growing with the backlog).
+          if (expect.unsorted === true) assert.deepEqual(planNodes.filter((n) => n['Node Type'] === 'Sort'), [], `${label} sorts:\n${shown}`);
           if (expect.partitions !== undefined) {
             const { table, atMost } = expect.partitions;
             const read = new Set(
@@ -352,12 +362,12 @@ function definePartitionTests(): void {
         // The queue: claim heads, one destination's claim, live leases, next due, the lease, and recording results.
         const now = w1 + 4 * WEEK_MS;
         await explain('claim heads', CLAIM_HEADS_SQL, [now], { indexes: ['events_destination_due'] });
-        await explain('claim one destination', CLAIM_DESTINATION_SQL, [destinationIds[0], now, 100, 20, 0], { indexes: ['events_destination_due', 'events_leased'] });
-        await explain('live leases', LIVE_LEASES_SQL, [destinationIds[0], now], { indexes: ['events_leased'] });
+        await explain('claim one destination', CLAIM_DESTINATION_SQL, [destinationIds[0], now, 100, 20, 0, 'owner'], { indexes: ['events_destination_due', 'events_leased'], unsorted: true });
+        await explain('live leases', LIVE_LEASES_SQL, [destinationIds[0], now, 'owner'], { indexes: ['events_leased'] });
         await explain('next due', NEXT_DUE_SQL, [], { indexes: ['events_destination_due'] });
         const due = (await pool.query<{ id: string }>("SELECT id FROM events WHERE due_at IS NOT NULL AND id LIKE 'evt_%' ORDER BY id LIMIT 5 OFFSET 10")).rows.map((r) => r.id);
         assert.equal(due.length, 5);
-        await explain('lease', LEASE_SQL, [now + 60_000, due, due.map((_, i) => `token-${i}`)], { indexes: ['events_pkey'], partitions: { table: 'events', atMost: 1 } });
+        await explain('lease', LEASE_SQL, [now + 60_000, due, 'token', 'owner'], { indexes: ['events_pkey'], partitions: { table: 'events', atMost: 1 } });
         const n = due.length;
         const fill = <T>(v: T): T[] => Array.from({ length: n }, () => v);
         const attemptIds = due.map((id) => `att_${id.slice(4)}x`);

@@ -6,6 +6,7 @@
  * row and advisory locks that must be held as briefly as possible, and a lost claim costs nothing (the events
  * simply stay due). Retention runs as one statement of its own, outside the batches, for the same reason.
  */
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type {
   ApiKey,
@@ -96,6 +97,8 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   private readonly db: Db;
   private readonly writer: GroupWriter;
   private readonly activeConnections: ActiveConnectionsCache;
+  /** This store's leases carry it (claim.ts): one id per open store, i.e. per process. */
+  readonly leaseOwner = randomUUID();
   private closed = false;
 
   constructor(
@@ -269,7 +272,7 @@ export class PostgresStore implements GatewayStore, TimePartitionedStore {
   // Dispatch
   claimDue(options: ClaimOptions): Promise<ClaimedEvent[]> {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to claim.'));
-    return claim.claimDue(this.pg, options);
+    return claim.claimDue(this.pg, options, this.leaseOwner);
   }
   loadForManualAttempt(teamId: string, eventId: string): Promise<Omit<ClaimedEvent, 'leaseToken' | 'dueAt'> | null> {
     return events.loadForManualAttempt(this.db, teamId, eventId);

@@ -12,6 +12,8 @@
  * waited for a concurrent writer re-reads the row's newest version before evaluating them, so `held` is decided on
  * the current lease and status even when a pause or a mute committed meanwhile. An UPDATE … FROM touches a row
  * once, so results for the same event are applied in rounds, each round holding an event at most once, in order.
+ * The redundant `e.id = ANY($2)` lets the planner prune the partitions and read the primary key: on the join alone
+ * it scanned every partition of `events` while their statistics were missing (a fresh or busy table).
  */
 import type { AttemptResult, OutboundRecordEffects } from '../port.js';
 import { disableGoneDestination } from './goneDestination.js';
@@ -40,7 +42,7 @@ export const RECORD_SQL = `UPDATE events e SET
   lease_token = CASE WHEN x.success OR ${HELD} THEN NULL ELSE e.lease_token END
 FROM unnest($2::text[], $3::boolean[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
   AS x(id, success, response_status, error_code, attempt_at, successful_at, lease, next_at)
-WHERE e.id = x.id`;
+WHERE e.id = x.id AND e.id = ANY($2::text[])`;
 
 /** Splits results into rounds in which each event appears at most once, keeping each event's results in order. */
 function rounds(results: AttemptResult[]): AttemptResult[][] {
