@@ -56,6 +56,18 @@ export interface StoredRateLimit {
   periodMs: number;
 }
 
+/** A claim head's rule, as both stores' heads queries carry it (nulls: no time limit). */
+export interface HeadRateLimit {
+  id: string;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+}
+
+/** The head's time limit, or null when it has none. */
+export function ruleOfHead(head: HeadRateLimit): StoredRateLimit | null {
+  return head.rate_limit === null || head.rate_period_ms === null ? null : { limit: head.rate_limit, periodMs: head.rate_period_ms };
+}
+
 /** A destination's bucket as stored: `tokens` as of `refilledAt` (ms). */
 export interface StoredBucket {
   tokens: number;

@@ -30,10 +30,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
+import type { HeadRateLimit } from '../../domain/destinationRateLimit.js';
 import type { ClaimedEvent, ClaimOptions } from '../port.js';
 import { checkout, Db } from './db.js';
 import { releaseUncertainLeases, releaseWindowMs } from './uncertainClaim.js';
-import { ClaimBuckets, type HeadRateLimit } from './rateBuckets.js';
+import { ClaimBuckets } from './rateBuckets.js';
 import {
   type ConnectionRow,
   type DestinationRow,

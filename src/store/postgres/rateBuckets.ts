@@ -11,17 +11,12 @@ import {
   availableTokens,
   type ChargedBucket,
   chargesOf,
+  type HeadRateLimit,
   type ReadBucket,
+  ruleOfHead,
   settleBucket,
 } from '../../domain/destinationRateLimit.js';
 import type { Db } from './db.js';
-
-/** A claim head's rule, as the heads query carries it (nulls: no time limit). */
-export interface HeadRateLimit {
-  id: string;
-  rate_limit: number | null;
-  rate_period_ms: number | null;
-}
 
 const READ_BUCKET = 'SELECT tokens, refilled_at AS "refilledAt", blocked_until AS "blockedUntil" FROM destination_rate_buckets WHERE destination_id = $1';
 
@@ -39,8 +34,8 @@ export class ClaimBuckets {
 
   /** Events of this head the claim may lease by its time limit now (Infinity when it has none). Call under the lock. */
   async allowance(head: HeadRateLimit): Promise<number> {
-    if (head.rate_limit === null || head.rate_period_ms === null) return Number.POSITIVE_INFINITY;
-    const rule = { limit: head.rate_limit, periodMs: head.rate_period_ms };
+    const rule = ruleOfHead(head);
+    if (rule === null) return Number.POSITIVE_INFINITY;
     const stored = (await this.db.row<ChargedBucket>(READ_BUCKET, [head.id])) ?? null;
     const bucket = settleBucket(stored, rule, this.now);
     this.read.set(head.id, { rule, bucket, blockedUntil: stored?.blockedUntil ?? null });

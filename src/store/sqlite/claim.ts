@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AttemptTrigger, Connection, Destination } from '../../domain/model.js';
+import type { HeadRateLimit } from '../../domain/destinationRateLimit.js';
 import type { ClaimedEvent, ClaimOptions } from '../port.js';
 import {
   type ConnectionRow,
@@ -25,7 +26,7 @@ import {
   toEvent,
   toRequest,
 } from './rows.js';
-import { ClaimBuckets, type HeadRateLimit } from './rateBuckets.js';
+import { ClaimBuckets } from './rateBuckets.js';
 import type { Sql } from './sql.js';
 import { notDurable } from './writer.js';
 

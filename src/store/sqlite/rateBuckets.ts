@@ -3,23 +3,17 @@
  * destination head that carries a limit, how many events its bucket lets it lease now, and after leasing charges
  * the buckets for what it leased, all inside the claim's transaction: one writer at a time, so no two claims can
  * spend the same token. Heads without a limit cost nothing here (no query).
-
  */
 import {
   availableTokens,
   type ChargedBucket,
   chargesOf,
+  type HeadRateLimit,
   type ReadBucket,
+  ruleOfHead,
   settleBucket,
 } from '../../domain/destinationRateLimit.js';
 import type { Sql } from './sql.js';
-
-/** A claim head's rule, as the heads query carries it (nulls: no time limit). */
-export interface HeadRateLimit {
-  id: string;
-  rate_limit: number | null;
-  rate_period_ms: number | null;
-}
 
 const READ_BUCKET = 'SELECT tokens, refilled_at AS refilledAt, blocked_until AS blockedUntil FROM destination_rate_buckets WHERE destination_id = ?';
 
@@ -37,8 +31,8 @@ export class ClaimBuckets {
 
   /** Events of this head the claim may lease by its time limit now (Infinity when it has none). */
   allowance(head: HeadRateLimit): number {
-    if (head.rate_limit === null || head.rate_period_ms === null) return Number.POSITIVE_INFINITY;
-    const rule = { limit: head.rate_limit, periodMs: head.rate_period_ms };
+    const rule = ruleOfHead(head);
+    if (rule === null) return Number.POSITIVE_INFINITY;
     const stored = this.sql.get<ChargedBucket>(READ_BUCKET, head.id) ?? null;
     const bucket = settleBucket(stored, rule, this.now);
     this.read.set(head.id, { rule, bucket, blockedUntil: stored?.blockedUntil ?? null });
