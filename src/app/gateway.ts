@@ -149,7 +149,7 @@ async function assemble(
 ): Promise<Gateway> {
   const started = servesApi ? await bootstrap(config, store, keyring) : null;
 
-  // One HTTP sender for every HTTP-speaking publisher: on its own thread unless SLUICE_HTTP_THREAD=off.
+  // One HTTP sender for every HTTP-speaking publisher: on its own thread when SLUICE_HTTP_THREAD=on.
   const senderOptions = { outboundAllowlist: config.outboundAllowlist, responseBodyLimit: config.responseBodyLimit };
   const httpSender = config.httpThread ? new ThreadedHttpSender(senderOptions) : undefined;
   if (httpSender !== undefined) cleanUp.push(() => httpSender.close());

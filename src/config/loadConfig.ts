@@ -288,7 +288,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     dispatchConcurrency: integer(env, 'SLUICE_DISPATCH_CONCURRENCY', 256, 1, 100_000),
     defaultTimeoutMs: integer(env, 'SLUICE_DEFAULT_TIMEOUT_MS', 5000, 100, 300_000),
     responseBodyLimit: integer(env, 'SLUICE_RESPONSE_BODY_LIMIT', 16 * 1024, 0, 1024 * 1024),
-    httpThread: onOff(env, 'SLUICE_HTTP_THREAD', true),
+    // Off by default: the quiet-machine A/B (BENCHMARKS.md) showed no throughput gain and a backlog RSS over target.
+    httpThread: onOff(env, 'SLUICE_HTTP_THREAD', false),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     retry: {

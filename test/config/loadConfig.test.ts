@@ -51,8 +51,8 @@ test('SLUICE_MAX_HEADER_BYTES and SLUICE_REQUEST_TIMEOUT_MS are bounded', () => 
   assert.throws(() => loadConfig({ SLUICE_REQUEST_TIMEOUT_MS: '0' }), /SLUICE_REQUEST_TIMEOUT_MS/);
 });
 
-test('SLUICE_HTTP_THREAD: HTTP attempts on their own thread unless off', () => {
-  assert.equal(loadConfig({}).httpThread, true);
+test('SLUICE_HTTP_THREAD: HTTP attempts on their own thread only when on', () => {
+  assert.equal(loadConfig({}).httpThread, false);
   assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'off' }).httpThread, false);
   assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'false' }).httpThread, false);
   assert.equal(loadConfig({ SLUICE_HTTP_THREAD: 'on' }).httpThread, true);
