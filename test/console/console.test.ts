@@ -371,7 +371,8 @@ if (missing !== null && IN_CI) {
       await page.getByRole('button', { name: 'Apply filters' }).click();
       await page.waitForURL(new RegExp(`source_id=${ids.source}`));
       await page.getByText('2 events match').waitFor();
-      assert.equal(await picker.inputValue(), 'shop', 'the name is shown for the id in the URL');
+      // The page knows only the id from the URL and looks its name up through the API: shown once that answers.
+      await until(() => picker.inputValue(), (value) => value === 'shop', 5000, 'the name shown for the id in the URL');
       await page.locator(`tr[data-event-id="${ids.delivered}"]`).getByRole('cell', { name: 'shop', exact: true }).waitFor();
       await check('13-events-by-source');
 
