@@ -13,7 +13,8 @@ import type { PublishOutcome } from '../../src/destinations/types.js';
 import { ok, startReceiver, type Receiver } from './receiver.js';
 
 const options = { responseBodyLimit: 1000, outboundAllowlist: ['127.0.0.1/32'] };
-const never = new AbortController().signal;
+/** A signal that never aborts; the dispatcher gives each attempt its own, so each request here gets one too. */
+const never = () => new AbortController().signal;
 
 function post(url: string, body = 'hello'): OutgoingHttpRequest {
   return { url, method: 'POST', headers: { 'content-type': 'text/plain' }, body: Buffer.from(body) };
@@ -52,7 +53,7 @@ describe('ThreadedHttpSender', () => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.url}:${req.body.toString()}`), (300 - n) % 7);
     };
     try {
-      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, n) => sender.send(post(`${receiver.url}/${n}`, `body-${n}`), 5000, never)));
+      const outcomes = await Promise.all(Array.from({ length: 300 }, (_, n) => sender.send(post(`${receiver.url}/${n}`, `body-${n}`), 5000, never())));
       outcomes.forEach((outcome, n) => assert.equal(bodyOf(outcome), `/${n}:body-${n}`));
       assert.equal(receiver.received.length, 300);
     } finally {
@@ -91,7 +92,7 @@ describe('ThreadedHttpSender', () => {
       res.end('late');
     };
     try {
-      const pending = sender.send(post(receiver.url), 10_000, never);
+      const pending = sender.send(post(receiver.url), 10_000, never());
       await receiver.waitFor(1, 10_000);
       const first = threadOf(sender);
       assert.ok(first !== null);
@@ -104,7 +105,7 @@ describe('ThreadedHttpSender', () => {
         assert.match(outcome.message, /sender thread stopped/);
       }
       receiver.handler = ok;
-      assert.equal(bodyOf(await sender.send(post(receiver.url), 10_000, never)), 'ok');
+      assert.equal(bodyOf(await sender.send(post(receiver.url), 10_000, never())), 'ok');
       assert.notEqual(threadOf(sender), first);
     } finally {
       await sender.close();
@@ -116,12 +117,12 @@ describe('ThreadedHttpSender', () => {
       await sleep(300);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('finished');
     };
-    const inFlight = sender.send(post(receiver.url), 10_000, never);
+    const inFlight = sender.send(post(receiver.url), 10_000, never());
     await receiver.waitFor(1, 10_000);
     await sender.close();
     assert.equal(bodyOf(await inFlight), 'finished');
     assert.equal(threadOf(sender)?.threadId ?? -1, -1, 'the thread ended');
-    const late = await sender.send(post(receiver.url), 10_000, never);
+    const late = await sender.send(post(receiver.url), 10_000, never());
     assert.equal(late.kind, 'unreachable');
     await sleep(50);
     assert.equal(receiver.received.length, 1);
