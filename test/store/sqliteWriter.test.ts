@@ -82,10 +82,10 @@ describe('group writer durability', () => {
     });
   });
 
-  test('batches committed while an fsync runs share the next one', async () => {
+  test('without holding: batches committed while an fsync runs share the next one', async () => {
     await withDb('FULL', async (db) => {
       const disk = heldFsync();
-      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const writer = new GroupWriter(db, { fsync: disk.fn, holdDuringFsync: false });
       const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
       const first = writer.submit(() => insert.run(1));
       await tick();
@@ -101,6 +101,69 @@ describe('group writer durability', () => {
       await disk.releaseNext();
       await Promise.all(later);
       assert.equal(disk.calls.length, 2, 'the three later commits shared the second fsync');
+      writer.close();
+    });
+  });
+
+  test('writes submitted while an fsync runs are held, committed together when it returns, and settle after the next fsync', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const first = writer.submit(() => insert.run(1));
+      await tick();
+      assert.equal(disk.calls.length, 1, 'the first fsync runs');
+      let laterSettled = false;
+      const later = Promise.all([2, 3, 4].map(async (i) => {
+        const write = writer.submit(() => insert.run(i));
+        await tick();
+        return write;
+      })).then(() => (laterSettled = true));
+      for (let i = 0; i < 5; i++) await tick();
+      assert.equal(writer.commits, 1, 'held: not committed while the fsync runs');
+      assert.equal(count(db), 1);
+      await disk.releaseNext();
+      await first;
+      for (let i = 0; i < 3; i++) await tick();
+      assert.equal(writer.commits, 2, 'the three held writes share one commit');
+      assert.equal(count(db), 4);
+      assert.equal(disk.calls.length, 2, 'and the next fsync');
+      assert.equal(laterSettled, false, 'not acknowledged before that fsync returned');
+      await disk.releaseNext();
+      await later;
+      writer.close();
+    });
+  });
+
+  test('a prompt write is committed while an fsync runs, with the held writes; a full queue is not held', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const first = writer.submit(() => insert.run(1));
+      await tick();
+      const held = writer.submit(() => insert.run(2));
+      await tick();
+      assert.equal(writer.commits, 1);
+      const lease = writer.submit(
+        () => {
+          notDurable();
+          return insert.run(3).changes;
+        },
+        { prompt: true },
+      );
+      assert.equal(await lease, 1, 'answered at its commit, the fsync still running');
+      assert.equal(writer.commits, 2);
+      assert.equal(count(db), 3, 'the held write went with it');
+      // MAX_BATCH (1000) writes queued: committed without waiting for the fsync.
+      const many = Array.from({ length: 1000 }, (_, i) => writer.submit(() => insert.run(100 + i)));
+      await tick();
+      assert.equal(writer.commits, 3);
+      assert.equal(count(db), 1003);
+      await disk.releaseNext();
+      await first;
+      await disk.releaseNext();
+      await Promise.all([held, ...many]);
       writer.close();
     });
   });

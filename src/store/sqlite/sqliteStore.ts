@@ -259,7 +259,8 @@ export class SqliteStore implements Store, OutboundStore {
 
   // Dispatch
   claimDue(options: ClaimOptions): Promise<ClaimedEvent[]> {
-    return this.write((sql) => claim.claimDue(sql, options));
+    // Prompt: a claim does not wait for the disk (claim.ts calls notDurable), so it is not held for a running fsync.
+    return this.writer.submit(() => claim.claimDue(this.sql, options), { prompt: true });
   }
   async loadForManualAttempt(teamId: string, eventId: string): Promise<Omit<ClaimedEvent, 'leaseToken' | 'dueAt'> | null> {
     return events.loadForManualAttempt(this.sql, teamId, eventId);

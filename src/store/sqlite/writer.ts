@@ -17,6 +17,14 @@
  * committed while an fsync runs share the next one. Between the commit and its fsync other readers in this process
  * may already see the rows (a delivery may start before its ingest is answered; a crash then makes the sender
  * retry, which at-least-once delivery allows). Outside its own transactions the connection stays at FULL.
+ *
+ * Batches form around the fsync: writes submitted while an fsync runs are held in the queue and committed together
+ * on the turn after it returns (then the next fsync starts at once). Their callers could not be answered before
+ * that next fsync anyway, so holding them adds only the commit's own time to their wait, and a transaction per
+ * fsync instead of one per event-loop turn writes each hot index page to the WAL once rather than once per turn (at
+ * a moderate rate most turns carry one or two requests: the commits were most of a request's CPU). A write that
+ * must not wait for the disk (a claim: `submit(run, { prompt: true })`), or a queue of MAX_BATCH writes, is
+ * committed at the next turn as before, taking the held writes with it.
  */
 import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
@@ -29,6 +37,16 @@ interface Pending {
   reject: (error: unknown) => void;
   /** Cleared by notDurable() while it runs: then it settles at its commit, without waiting for the fsync. */
   durable: boolean;
+  /** Committed at the next turn even while an fsync runs (see SubmitOptions.prompt). */
+  prompt: boolean;
+}
+
+export interface SubmitOptions {
+  /**
+   * Commit at the next turn of the event loop even while an fsync runs, instead of with the writes held for the
+   * fsync's end: for an operation whose caller does not wait for the disk (it calls notDurable(), as a claim does).
+   */
+  prompt?: boolean;
 }
 
 /** The operation running now (better-sqlite3 is synchronous, so there is at most one in the process). */
@@ -59,10 +77,14 @@ interface Committed {
 export interface GroupWriterOptions {
   /** The fsync used for the WAL (tests inject failures and delays); Node's fs.fsync by default. */
   fsync?: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+  /** Hold writes submitted while an fsync runs until it returns (default true; false commits them at once, as before). */
+  holdDuringFsync?: boolean;
 }
 
 export class GroupWriter {
   private queue: Pending[] = [];
+  /** Whether a queued operation was submitted `prompt`. */
+  private promptQueued = false;
   private scheduled = false;
   private closed = false;
   private committed = 0;
@@ -82,6 +104,7 @@ export class GroupWriter {
   /** Covered by the fsync now running. */
   private syncing: Committed[] | null = null;
   private synced = 0;
+  private readonly holdDuringFsync: boolean;
 
   constructor(
     private readonly db: Database.Database,
@@ -98,6 +121,7 @@ export class GroupWriter {
     const full = Number(db.pragma('synchronous', { simple: true })) >= 2;
     this.walPath = wal && full && !db.memory ? `${db.name}-wal` : null;
     this.fsync = options.fsync ?? fsync;
+    this.holdDuringFsync = options.holdDuringFsync ?? true;
   }
 
   /** Transactions committed so far (for tests and metrics: many writes should share few commits). */
@@ -111,10 +135,12 @@ export class GroupWriter {
   }
 
   /** Queues `run` for the next group commit; resolves with its result once that commit is on disk. */
-  submit<T>(run: () => T): Promise<T> {
+  submit<T>(run: () => T, options: SubmitOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('The store is closed; open it again to write.'));
+    const prompt = options.prompt === true;
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, durable: true });
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject, durable: true, prompt });
+      if (prompt) this.promptQueued = true;
       this.schedule();
     });
   }
@@ -147,14 +173,21 @@ export class GroupWriter {
     if (this.syncing === null) this.closeWal();
   }
 
+  /** True while the queue waits for the running fsync's end (which schedules its flush). */
+  private holding(): boolean {
+    return this.holdDuringFsync && this.syncing !== null && !this.promptQueued && this.queue.length < MAX_BATCH && !this.closed;
+  }
+
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.holding()) return;
     this.scheduled = true;
     setImmediate(this.onTick);
   }
 
   private readonly onTick = (): void => {
     this.scheduled = false;
+    // Scheduled before an fsync started: the writes now wait for its end.
+    if (this.holding()) return;
     this.flushBatch();
     // Writes beyond one batch wait for the next turn, so sockets get read in between.
     if (this.queue.length > 0) this.schedule();
@@ -162,6 +195,7 @@ export class GroupWriter {
 
   private flushBatch(): void {
     const batch = this.queue.splice(0, MAX_BATCH);
+    this.promptQueued = this.queue.some((op) => op.prompt);
     if (batch.length === 0) return;
     const deferred = this.walPath !== null;
     // exec, not a prepared statement: SQLite applies this pragma when it is prepared, not reliably when re-run.
@@ -209,7 +243,11 @@ export class GroupWriter {
         else c.reject(error);
       }
       if (this.closed) this.closeWal();
-      else this.startSync();
+      else {
+        this.startSync();
+        // The writes held while this fsync ran: committed on the next turn, after its callers' answers.
+        if (this.queue.length > 0) this.schedule();
+      }
     });
   }
 
