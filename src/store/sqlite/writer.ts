@@ -4,8 +4,10 @@
  * operation and the queue is run on the next turn of the event loop (setImmediate) inside ONE transaction; each
  * caller's promise settles only after that commit is on disk.
  *
- * Each operation runs inside its own savepoint: one that throws (a name conflict, a duplicate id) is rolled back
- * alone and its caller gets the error, while the others still commit together. If the transaction as a whole
+ * An operation that throws (a name conflict, a duplicate id) is rolled back alone and its caller gets the error,
+ * while the others still commit together: the batch first runs without savepoints (two statements per operation
+ * saved, the common case), and only when one of its operations throws is it rolled back and run again with each
+ * operation in its own savepoint (operations are written to be run again: see below). If the transaction as a whole
  * fails (SQLite aborted it on an I/O error or a full disk, or COMMIT failed), every operation is run again alone,
  * in order, in its own transaction, so one bad operation cannot fail the rest.
  *
@@ -284,7 +286,13 @@ export class GroupWriter {
   private runTogether(batch: Pending[]): Outcome[] | null {
     try {
       this.begin.run();
-      const outcomes = batch.map((op) => this.runInSavepoint(op));
+      let outcomes = this.runPlain(batch);
+      if (outcomes === null) {
+        // An operation threw, its writes half done: the batch again, each operation in its own savepoint.
+        if (this.db.inTransaction) this.rollback.run();
+        this.begin.run();
+        outcomes = batch.map((op) => this.runInSavepoint(op));
+      }
       this.commit.run();
       this.committed += 1;
       return outcomes;
@@ -302,6 +310,27 @@ export class GroupWriter {
     } finally {
       running = null;
     }
+  }
+
+  /**
+   * Every operation's value, or null as soon as one throws (the transaction is then to be rolled back). Throws
+   * when the transaction itself is gone (SQLite ended it on an I/O error or a full disk): the batch must be redone.
+   */
+  private runPlain(batch: Pending[]): Outcome[] | null {
+    const outcomes: Outcome[] = [];
+    for (const op of batch) {
+      let value: unknown;
+      try {
+        value = this.runOp(op);
+      } catch (error) {
+        if (!this.db.inTransaction) throw error;
+        return null;
+      }
+      // Checked after each operation, as a savepoint's release would: what follows must not run in autocommit.
+      if (!this.db.inTransaction) throw new Error('The transaction ended inside an operation.');
+      outcomes.push({ ok: true, value });
+    }
+    return outcomes;
   }
 
   private runInSavepoint(op: Pending): Outcome {
