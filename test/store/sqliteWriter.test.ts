@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 import { claimDue } from '../../src/store/sqlite/claim.js';
 import { Sql } from '../../src/store/sqlite/sql.js';
 import { GroupWriter, notDurable } from '../../src/store/sqlite/writer.js';
@@ -262,6 +263,42 @@ describe('writes that need no fsync', () => {
       assert.equal(writer.fsyncs, 0);
       writer.close();
     });
+  });
+
+  test("the store's claims are not held while an fsync runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-claim-held-'));
+    const db = new Database(join(dir, 'sluice.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Fsyncs pass until `hold` is set; then each one's end is kept back until released.
+    let hold = false;
+    const held: (() => void)[] = [];
+    const store = new SqliteStore(db, {
+      writer: { fsync: (fd, callback) => fsync(fd, (error) => (hold ? held.push(() => callback(error)) : callback(error))) },
+    });
+    try {
+      await store.migrate();
+      const world = await newWorld(store);
+      hold = true;
+      const eventId = newId('event', T0);
+      const ingest = store.acceptRequest(aRequest(world, T0, [eventId]), [
+        { id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' },
+      ]);
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 1)); // the ingest's fsync, kept back
+      const claim = store.claimDue({ now: T0 + 1, leaseMs: 60_000, limit: 10, inFlight: new Map(), defaultConcurrency: 5 });
+      const outcome = await Promise.race([claim, new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 2000))]);
+      assert.notEqual(outcome, 'held', 'the claim waited for the fsync');
+      assert.deepEqual(outcome === 'held' ? [] : outcome.map((c) => c.event.id), [eventId]);
+      hold = false;
+      for (const release of held.splice(0)) release();
+      await ingest;
+    } finally {
+      hold = false;
+      for (const release of held.splice(0)) release();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a claim is such an operation', async () => {

@@ -74,11 +74,13 @@ import * as sealedSecrets from './sealedSecrets.js';
 import * as sources from './sources.js';
 import { Sql } from './sql.js';
 import * as teams from './teams.js';
-import { GroupWriter } from './writer.js';
+import { GroupWriter, type GroupWriterOptions } from './writer.js';
 
 export interface SqliteStoreSettings {
   /** How long ingest may reuse a source, connection or active-connection list it read (ingestLookups.ts; 0 = read every time). */
   ingestLookupTtlMs?: number;
+  /** The group writer's options (tests inject a slow or failing fsync). */
+  writer?: GroupWriterOptions;
 }
 
 export class SqliteStore implements Store, OutboundStore {
@@ -92,7 +94,7 @@ export class SqliteStore implements Store, OutboundStore {
     settings: SqliteStoreSettings = {},
   ) {
     this.sql = new Sql(db);
-    this.writer = new GroupWriter(db);
+    this.writer = new GroupWriter(db, settings.writer);
     this.lookups = new IngestLookups(
       {
         source: (id) => sources.getSourceForIngest(this.sql, id),
