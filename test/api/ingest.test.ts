@@ -271,4 +271,53 @@ describe('ingest', () => {
       assert.match(answer.json.message, /nothing was stored/);
     }
   });
+
+  // The store caches ingest's lookups (src/store/sqlite/ingestLookups.ts): each step first ingests (so the answer
+  // is cached), then changes the route through the API, and the very next request must see the change.
+  test('a change made through the API is seen by the very next ingest', async () => {
+    const post = async (url: string) => parts.gw.call('POST', url, { body: { a: 1 } });
+    const statusesOf = async (requestId: string) =>
+      Object.fromEntries(
+        (await parts.team.call('GET', `/events?request_id=${requestId}`)).json.models.map((e: { webhook_id: string; status: string }) => [e.webhook_id, e.status]),
+      );
+    const src = await source(1);
+    const [first] = src.connections as [string];
+    assert.equal((await post(src.url)).status, 200);
+
+    await parts.team.call('PUT', `/sources/${src.id}/disable`);
+    assert.equal((await post(src.url)).json.code, 'SOURCE_DISABLED');
+    await parts.team.call('PUT', `/sources/${src.id}/enable`);
+    assert.equal((await post(src.url)).status, 200);
+
+    await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { allowed_http_methods: ['PUT'] } } });
+    assert.equal((await post(src.url)).status, 405);
+    await parts.team.call('PUT', `/sources/${src.id}`, { body: { config: { allowed_http_methods: ['POST'] } } });
+
+    const paused = await post(src.url);
+    assert.deepEqual(await statusesOf(paused.json.request_id), { [first]: 'QUEUED' });
+    await parts.team.call('PUT', `/connections/${first}/pause`);
+    assert.deepEqual(await statusesOf((await post(src.url)).json.request_id), { [first]: 'HOLD' });
+    await parts.team.call('PUT', `/connections/${first}/unpause`);
+
+    const added = await parts.team.call('POST', '/connections', { body: { name: 'added', source_id: src.id, destination_id: parts.destinationId } });
+    assert.equal((await post(src.url)).json.event_ids.length, 2);
+    assert.equal((await post(`${parts.gw.base}/e/${added.json.id}`)).json.event_ids.length, 1);
+    await parts.team.call('PUT', `/connections/${added.json.id}/disable`);
+    assert.equal((await post(src.url)).json.event_ids.length, 1);
+    assert.equal((await post(`${parts.gw.base}/e/${added.json.id}`)).json.status, 'NO_CONNECTION');
+    await parts.team.call('DELETE', `/connections/${added.json.id}`);
+    assert.equal((await post(`${parts.gw.base}/e/${added.json.id}`)).status, 404);
+
+    const own = await parts.team.call('POST', '/destinations', { body: { name: `own-${++counter}`, config: { url: 'https://receiver.example/own' } } });
+    const other = await source(0);
+    await parts.team.call('POST', '/connections', { body: { name: 'own', source_id: other.id, destination_id: own.json.id } });
+    assert.equal((await post(other.url)).json.status, 'SUCCESS');
+    await parts.team.call('PUT', `/destinations/${own.json.id}/disable`);
+    assert.equal((await post(other.url)).json.status, 'NO_CONNECTION');
+    await parts.team.call('PUT', `/destinations/${own.json.id}/enable`);
+    assert.equal((await post(other.url)).json.status, 'SUCCESS');
+
+    await parts.team.call('DELETE', `/sources/${other.id}`);
+    assert.equal((await post(other.url)).status, 404);
+  });
 });

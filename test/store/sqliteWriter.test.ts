@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { newId } from '../../src/domain/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { SqliteStore } from '../../src/store/sqlite/sqliteStore.js';
 import { claimDue } from '../../src/store/sqlite/claim.js';
 import { Sql } from '../../src/store/sqlite/sql.js';
 import { GroupWriter, notDurable } from '../../src/store/sqlite/writer.js';
@@ -82,10 +83,10 @@ describe('group writer durability', () => {
     });
   });
 
-  test('batches committed while an fsync runs share the next one', async () => {
+  test('without holding: batches committed while an fsync runs share the next one', async () => {
     await withDb('FULL', async (db) => {
       const disk = heldFsync();
-      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const writer = new GroupWriter(db, { fsync: disk.fn, holdDuringFsync: false });
       const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
       const first = writer.submit(() => insert.run(1));
       await tick();
@@ -101,6 +102,69 @@ describe('group writer durability', () => {
       await disk.releaseNext();
       await Promise.all(later);
       assert.equal(disk.calls.length, 2, 'the three later commits shared the second fsync');
+      writer.close();
+    });
+  });
+
+  test('writes submitted while an fsync runs are held, committed together when it returns, and settle after the next fsync', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const first = writer.submit(() => insert.run(1));
+      await tick();
+      assert.equal(disk.calls.length, 1, 'the first fsync runs');
+      let laterSettled = false;
+      const later = Promise.all([2, 3, 4].map(async (i) => {
+        const write = writer.submit(() => insert.run(i));
+        await tick();
+        return write;
+      })).then(() => (laterSettled = true));
+      for (let i = 0; i < 5; i++) await tick();
+      assert.equal(writer.commits, 1, 'held: not committed while the fsync runs');
+      assert.equal(count(db), 1);
+      await disk.releaseNext();
+      await first;
+      for (let i = 0; i < 3; i++) await tick();
+      assert.equal(writer.commits, 2, 'the three held writes share one commit');
+      assert.equal(count(db), 4);
+      assert.equal(disk.calls.length, 2, 'and the next fsync');
+      assert.equal(laterSettled, false, 'not acknowledged before that fsync returned');
+      await disk.releaseNext();
+      await later;
+      writer.close();
+    });
+  });
+
+  test('a prompt write is committed while an fsync runs, with the held writes; a full queue is not held', async () => {
+    await withDb('FULL', async (db) => {
+      const disk = heldFsync();
+      const writer = new GroupWriter(db, { fsync: disk.fn });
+      const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+      const first = writer.submit(() => insert.run(1));
+      await tick();
+      const held = writer.submit(() => insert.run(2));
+      await tick();
+      assert.equal(writer.commits, 1);
+      const lease = writer.submit(
+        () => {
+          notDurable();
+          return insert.run(3).changes;
+        },
+        { prompt: true },
+      );
+      assert.equal(await lease, 1, 'answered at its commit, the fsync still running');
+      assert.equal(writer.commits, 2);
+      assert.equal(count(db), 3, 'the held write went with it');
+      // MAX_BATCH (1000) writes queued: committed without waiting for the fsync.
+      const many = Array.from({ length: 1000 }, (_, i) => writer.submit(() => insert.run(100 + i)));
+      await tick();
+      assert.equal(writer.commits, 3);
+      assert.equal(count(db), 1003);
+      await disk.releaseNext();
+      await first;
+      await disk.releaseNext();
+      await Promise.all([held, ...many]);
       writer.close();
     });
   });
@@ -199,6 +263,42 @@ describe('writes that need no fsync', () => {
       assert.equal(writer.fsyncs, 0);
       writer.close();
     });
+  });
+
+  test("the store's claims are not held while an fsync runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-claim-held-'));
+    const db = new Database(join(dir, 'sluice.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Fsyncs pass until `hold` is set; then each one's end is kept back until released.
+    let hold = false;
+    const held: (() => void)[] = [];
+    const store = new SqliteStore(db, {
+      writer: { fsync: (fd, callback) => fsync(fd, (error) => (hold ? held.push(() => callback(error)) : callback(error))) },
+    });
+    try {
+      await store.migrate();
+      const world = await newWorld(store);
+      hold = true;
+      const eventId = newId('event', T0);
+      const ingest = store.acceptRequest(aRequest(world, T0, [eventId]), [
+        { id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' },
+      ]);
+      while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 1)); // the ingest's fsync, kept back
+      const claim = store.claimDue({ now: T0 + 1, leaseMs: 60_000, limit: 10, inFlight: new Map(), defaultConcurrency: 5 });
+      const outcome = await Promise.race([claim, new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 2000))]);
+      assert.notEqual(outcome, 'held', 'the claim waited for the fsync');
+      assert.deepEqual(outcome === 'held' ? [] : outcome.map((c) => c.event.id), [eventId]);
+      hold = false;
+      for (const release of held.splice(0)) release();
+      await ingest;
+    } finally {
+      hold = false;
+      for (const release of held.splice(0)) release();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a claim is such an operation', async () => {

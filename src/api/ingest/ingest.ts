@@ -4,8 +4,8 @@
  *
  * `:id` is a source id (one event per active connection of the source) or a connection id (`web_`, that connection
  * only). Every request that reaches a known source is stored — with a rejection cause when it makes no event — in
- * ONE durable store call, and only then answered. The source is read on every request, so disabling it takes
- * effect at once.
+ * ONE durable store call, and only then answered. The store may cache the source and its connections (the SQLite
+ * store does, dropping them on every change it writes), so disabling a source through the API takes effect at once.
  *
  * Order of the checks, cheapest and most protective first: the id is resolved and the source's rate limit taken
  * before the body is read (unknown id: 404, over the limit: 429 with Retry-After; neither stores anything). A body

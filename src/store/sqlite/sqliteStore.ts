@@ -63,6 +63,7 @@ import * as eventDestinations from './eventDestinations.js';
 import * as events from './events.js';
 import * as idempotency from './idempotency.js';
 import { insertRequest, purgeDedupKeys } from './ingest.js';
+import { INGEST_LOOKUP_TTL_MS, IngestLookups } from './ingestLookups.js';
 import { eventMetrics } from './metrics.js';
 import { migrate } from './migrate.js';
 import * as published from './published.js';
@@ -73,16 +74,35 @@ import * as sealedSecrets from './sealedSecrets.js';
 import * as sources from './sources.js';
 import { Sql } from './sql.js';
 import * as teams from './teams.js';
-import { GroupWriter } from './writer.js';
+import { GroupWriter, type GroupWriterOptions } from './writer.js';
+
+export interface SqliteStoreSettings {
+  /** How long ingest may reuse a source, connection or active-connection list it read (ingestLookups.ts; 0 = read every time). */
+  ingestLookupTtlMs?: number;
+  /** The group writer's options (tests inject a slow or failing fsync). */
+  writer?: GroupWriterOptions;
+}
 
 export class SqliteStore implements Store, OutboundStore {
   private readonly sql: Sql;
   private readonly writer: GroupWriter;
+  private readonly lookups: IngestLookups;
   private closed = false;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    settings: SqliteStoreSettings = {},
+  ) {
     this.sql = new Sql(db);
-    this.writer = new GroupWriter(db);
+    this.writer = new GroupWriter(db, settings.writer);
+    this.lookups = new IngestLookups(
+      {
+        source: (id) => sources.getSourceForIngest(this.sql, id),
+        connection: (id) => connections.getConnectionForIngest(this.sql, id),
+        activeConnections: (sourceId) => connections.listActiveConnectionsOfSource(this.sql, sourceId),
+      },
+      settings.ingestLookupTtlMs ?? INGEST_LOOKUP_TTL_MS,
+    );
   }
 
   /** Transactions committed so far: concurrent writes should share few of them (tests, metrics). */
@@ -97,6 +117,17 @@ export class SqliteStore implements Store, OutboundStore {
 
   private write<T>(run: (sql: Sql) => T): Promise<T> {
     return this.writer.submit(() => run(this.sql));
+  }
+
+  /**
+   * A write that may change what ingest looks up (a source, connection or destination): the cached lookups are
+   * dropped when it runs, synchronously, so no ingest can read them between this write and the drop.
+   */
+  private writeRoutes<T>(run: (sql: Sql) => T): Promise<T> {
+    return this.writer.submit(() => {
+      this.lookups.invalidate();
+      return run(this.sql);
+    });
   }
 
   async migrate(): Promise<void> {
@@ -144,35 +175,35 @@ export class SqliteStore implements Store, OutboundStore {
     return sealedSecrets.listSealedSecrets(this.sql, kind, afterRowId, limit);
   }
   replaceSealedSecrets(kind: SealedSecretKind, replacements: SealedSecretReplacement[]): Promise<number> {
-    return this.write((sql) => sealedSecrets.replaceSealedSecrets(sql, kind, replacements));
+    return this.writeRoutes((sql) => sealedSecrets.replaceSealedSecrets(sql, kind, replacements));
   }
 
   // Sources
   createSource(source: Source): Promise<void> {
-    return this.write((sql) => sources.insertSource(sql, source));
+    return this.writeRoutes((sql) => sources.insertSource(sql, source));
   }
   async getSource(teamId: string, id: string): Promise<Source | null> {
     return sources.getSource(this.sql, teamId, id);
   }
   async getSourceForIngest(id: string): Promise<Source | null> {
-    return sources.getSourceForIngest(this.sql, id);
+    return this.lookups.source(id);
   }
   async listSources(teamId: string, page: PageQuery, filter: NameFilter): Promise<Page<Source>> {
     return sources.listSources(this.sql, teamId, page, filter);
   }
   updateSource(teamId: string, id: string, patch: SourcePatch, now: number): Promise<Source | null> {
-    return this.write((sql) => sources.updateSource(sql, teamId, id, patch, now));
+    return this.writeRoutes((sql) => sources.updateSource(sql, teamId, id, patch, now));
   }
   setSourceDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Source | null> {
-    return this.write((sql) => sources.setSourceDisabled(sql, teamId, id, disabledAt, now));
+    return this.writeRoutes((sql) => sources.setSourceDisabled(sql, teamId, id, disabledAt, now));
   }
   deleteSource(teamId: string, id: string, now: number): Promise<boolean> {
-    return this.write((sql) => sources.deleteSource(sql, teamId, id, now));
+    return this.writeRoutes((sql) => sources.deleteSource(sql, teamId, id, now));
   }
 
   // Destinations
   createDestination(destination: Destination): Promise<void> {
-    return this.write((sql) => destinations.insertDestination(sql, destination));
+    return this.writeRoutes((sql) => destinations.insertDestination(sql, destination));
   }
   async getDestination(teamId: string, id: string): Promise<Destination | null> {
     return destinations.getDestination(this.sql, teamId, id);
@@ -181,24 +212,24 @@ export class SqliteStore implements Store, OutboundStore {
     return destinations.listDestinations(this.sql, teamId, page, filter);
   }
   updateDestination(teamId: string, id: string, patch: DestinationPatch, now: number): Promise<Destination | null> {
-    return this.write((sql) => destinations.updateDestination(sql, teamId, id, patch, now));
+    return this.writeRoutes((sql) => destinations.updateDestination(sql, teamId, id, patch, now));
   }
   setDestinationDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Destination | null> {
-    return this.write((sql) => destinations.setDestinationDisabled(sql, teamId, id, disabledAt, now));
+    return this.writeRoutes((sql) => destinations.setDestinationDisabled(sql, teamId, id, disabledAt, now));
   }
   deleteDestination(teamId: string, id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
-    return this.write((sql) => destinations.deleteDestination(sql, teamId, id));
+    return this.writeRoutes((sql) => destinations.deleteDestination(sql, teamId, id));
   }
 
   // Connections
   createConnection(connection: Connection): Promise<void> {
-    return this.write((sql) => connections.insertConnection(sql, connection));
+    return this.writeRoutes((sql) => connections.insertConnection(sql, connection));
   }
   async getConnection(teamId: string, id: string): Promise<Connection | null> {
     return connections.getConnection(this.sql, teamId, id);
   }
   async getConnectionForIngest(id: string): Promise<Connection | null> {
-    return connections.getConnectionForIngest(this.sql, id);
+    return this.lookups.connection(id);
   }
   async listConnections(
     teamId: string,
@@ -208,19 +239,19 @@ export class SqliteStore implements Store, OutboundStore {
     return connections.listConnections(this.sql, teamId, page, filter);
   }
   updateConnection(teamId: string, id: string, patch: ConnectionPatch, now: number): Promise<Connection | null> {
-    return this.write((sql) => connections.updateConnection(sql, teamId, id, patch, now));
+    return this.writeRoutes((sql) => connections.updateConnection(sql, teamId, id, patch, now));
   }
   setConnectionPaused(teamId: string, id: string, pausedAt: number | null, now: number): Promise<Connection | null> {
-    return this.write((sql) => connections.setConnectionPaused(sql, teamId, id, pausedAt, now));
+    return this.writeRoutes((sql) => connections.setConnectionPaused(sql, teamId, id, pausedAt, now));
   }
   setConnectionDisabled(teamId: string, id: string, disabledAt: number | null, now: number): Promise<Connection | null> {
-    return this.write((sql) => connections.setConnectionDisabled(sql, teamId, id, disabledAt, now));
+    return this.writeRoutes((sql) => connections.setConnectionDisabled(sql, teamId, id, disabledAt, now));
   }
   deleteConnection(teamId: string, id: string, now: number): Promise<boolean> {
-    return this.write((sql) => connections.deleteConnection(sql, teamId, id, now));
+    return this.writeRoutes((sql) => connections.deleteConnection(sql, teamId, id, now));
   }
   async listActiveConnectionsOfSource(sourceId: string): Promise<Connection[]> {
-    return connections.listActiveConnectionsOfSource(this.sql, sourceId);
+    return this.lookups.activeConnections(sourceId);
   }
 
   // Ingest
@@ -230,13 +261,16 @@ export class SqliteStore implements Store, OutboundStore {
 
   // Dispatch
   claimDue(options: ClaimOptions): Promise<ClaimedEvent[]> {
-    return this.write((sql) => claim.claimDue(sql, options));
+    // Prompt: a claim does not wait for the disk (claim.ts calls notDurable), so it is not held for a running fsync.
+    return this.writer.submit(() => claim.claimDue(this.sql, options), { prompt: true });
   }
   async loadForManualAttempt(teamId: string, eventId: string): Promise<Omit<ClaimedEvent, 'leaseToken' | 'dueAt'> | null> {
     return events.loadForManualAttempt(this.sql, teamId, eventId);
   }
   recordAttempts(results: AttemptResult[], now: number): Promise<void> {
-    return this.write((sql) => record.recordAttempts(sql, results, now));
+    // A 410 Gone disables its destination in this write: ingest must stop routing to it at once.
+    const write = (sql: Sql) => record.recordAttempts(sql, results, now);
+    return results.some((result) => result.gone !== undefined) ? this.writeRoutes(write) : this.write(write);
   }
   releaseClaims(claims: { eventId: string; leaseToken: string }[]): Promise<void> {
     // The port gives no clock here: "due again at once" is the wall clock's now.
@@ -278,7 +312,7 @@ export class SqliteStore implements Store, OutboundStore {
 
   // Outbound face
   createEventDestination(destination: Destination, route: { id: string; rules: Rule[] }): Promise<void> {
-    return this.write((sql) => eventDestinations.insertEventDestination(sql, destination, route));
+    return this.writeRoutes((sql) => eventDestinations.insertEventDestination(sql, destination, route));
   }
   async getEventDestination(teamId: string, id: string): Promise<Destination | null> {
     return eventDestinations.getEventDestination(this.sql, teamId, id);
@@ -287,10 +321,10 @@ export class SqliteStore implements Store, OutboundStore {
     return eventDestinations.listEventDestinations(this.sql, teamId, filter, page);
   }
   updateEventDestination(teamId: string, id: string, patch: EventDestinationPatch, now: number): Promise<Destination | null> {
-    return this.write((sql) => eventDestinations.updateEventDestination(sql, teamId, id, patch, now));
+    return this.writeRoutes((sql) => eventDestinations.updateEventDestination(sql, teamId, id, patch, now));
   }
   deleteEventDestination(teamId: string, id: string, now: number): Promise<boolean> {
-    return this.write((sql) => eventDestinations.deleteEventDestination(sql, teamId, id, now));
+    return this.writeRoutes((sql) => eventDestinations.deleteEventDestination(sql, teamId, id, now));
   }
   async listOutboundRoutes(teamId: string): Promise<OutboundRoute[]> {
     return eventDestinations.listOutboundRoutes(this.sql, teamId);
