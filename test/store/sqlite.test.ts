@@ -12,6 +12,7 @@ import { newId } from '../../src/domain/ids.js';
 import { CLAIM_DESTINATION_SQL, CLAIM_HEADS_SQL, NEXT_DUE_BY_DESTINATION_SQL, NEXT_DUE_SQL } from '../../src/store/sqlite/claim.js';
 import type { EventFilter } from '../../src/store/port.js';
 import { eventWhere } from '../../src/store/sqlite/events.js';
+import { HOLD_DESTINATION_SQL, RELEASE_DESTINATION_SQL } from '../../src/store/sqlite/holds.js';
 import { idOfKind } from '../../src/store/sqlite/kinds.js';
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js';
 import { openSqliteStore, StoreLockedError, type SqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
@@ -181,6 +182,21 @@ describe('sqlite store specifics', () => {
       const { where, params } = eventWhere(sql, 'tm_x', { destinationId: 'des_x' });
       const count = h.store.database.prepare(`EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE ${where.join(' AND ')}`).all(...params);
       assert.match((count[0] as { detail: string }).detail, byDestination);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("holding and releasing a destination's events read only its pending or held events (events_destination dropped by 012)", async () => {
+    const h = await openTemp();
+    try {
+      const db = h.store.database;
+      const plan = (sql: string, ...params: unknown[]): string =>
+        db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((row) => (row as { detail: string }).detail).join(' | ');
+      assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_destination'").get(), undefined);
+      // Never events_destination_id (destination_id, id): that walks every event the destination ever had.
+      assert.match(plan(HOLD_DESTINATION_SQL, T0, 'des_x'), /^SEARCH events USING INDEX events_destination_due \(destination_id=\? AND due_at>\?\)$/);
+      assert.match(plan(RELEASE_DESTINATION_SQL, { now: T0, id: 'des_x' }), /^SEARCH events USING INDEX events_connection \(connection_id=\? AND status=\?\)/);
     } finally {
       await h.cleanup();
     }
