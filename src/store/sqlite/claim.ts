@@ -55,15 +55,18 @@ SELECT id, concurrency, rate_limit, rate_period_ms, head_due_at FROM (
 
 /** One destination's earliest due events (paused or disabled connections' are skipped: they should be HOLD). */
 export const CLAIM_DESTINATION_SQL = `
-SELECT e.id AS id, e.due_at AS due_at FROM events e JOIN connections c ON c.id = e.connection_id
+SELECT e.rowid AS rowid, e.due_at AS due_at FROM events e JOIN connections c ON c.id = e.connection_id
 WHERE e.destination_id = ? AND e.due_at IS NOT NULL AND e.due_at <= ? AND e.status IN ('QUEUED', 'SCHEDULED')
   AND c.paused_at IS NULL AND c.disabled_at IS NULL
 ORDER BY e.due_at LIMIT ?`;
 
 export const NEXT_DUE_SQL = 'SELECT min(due_at) AS due_at FROM events WHERE due_at IS NOT NULL';
 
-/** One JSON text (plucked): rows.ts, eventRowOf. */
-const LEASE = `UPDATE events SET lease_token = ?, due_at = ? WHERE id = ? RETURNING json_array(${EVENT_COLUMNS})`;
+/**
+ * One JSON text (plucked): rows.ts, eventRowOf. By rowid, which every index entry carries: the claim picked it in
+ * the same transaction, and a lookup by `id` would descend the primary key's index first.
+ */
+const LEASE = `UPDATE events SET lease_token = ?, due_at = ? WHERE rowid = ? RETURNING json_array(${EVENT_COLUMNS})`;
 /** An array of two (raw): the JSON text of rows.ts' requestRowOf, and the body. */
 const REQUEST = `SELECT json_array(${REQUEST_COLUMNS_BUT_BODY}), body FROM requests WHERE id = ?`;
 
@@ -72,7 +75,7 @@ interface Head extends HeadRateLimit {
   head_due_at: number;
 }
 interface Due {
-  id: string;
+  rowid: number;
   due_at: number;
 }
 
@@ -106,7 +109,7 @@ export function claimDue(sql: Sql, options: ClaimOptions): ClaimedEvent[] {
   const lease = sql.statement(LEASE).pluck(true);
   for (const due of pickDue(sql, options, buckets)) {
     const leaseToken = randomUUID();
-    const leased = lease.get(leaseToken, leaseEnd, due.id) as string | undefined;
+    const leased = lease.get(leaseToken, leaseEnd, due.rowid) as string | undefined;
     const row = leased === undefined ? undefined : eventRowOf(JSON.parse(leased) as unknown[]);
     if (row !== undefined) leasedFrom.push(row.destination_id);
     const loaded = row === undefined ? null : context.load(row, row.next_trigger as AttemptTrigger);
