@@ -6,7 +6,14 @@
  * machine changes it less than wall time) and commits per round. For A/B runs of store changes.
  *
  *   CYCLE_SQL='PRAGMA wal_autocheckpoint=0' npx tsx bench/sqliteCycle.ts 5   also prints WAL frames (pages) per round
+ *
+ * Instruction counts, which a loaded machine does not change: run it under callgrind with instrumentation off,
+ * and CYCLE_CALLGRIND=1 turns it on for the measured rounds only (not the seeding or the warm-up):
+ *
+ *   CYCLE_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cycle.%p \
+ *     node --import tsx bench/sqliteCycle.ts 14 300      then: callgrind_annotate /tmp/cycle.<pid> | head
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,12 +70,17 @@ try {
     return claims.length;
   };
   for (let i = 0; i < 200; i++) await cycle(); // warm-up
+  const callgrind = (on: boolean): void => {
+    if (process.env.CYCLE_CALLGRIND === '1') execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)], { stdio: 'ignore' });
+  };
+  callgrind(true);
   const commitsBefore = store.commits;
   const cpu = process.cpuUsage();
   const wall = performance.now();
   let delivered = 0;
   for (let i = 0; i < rounds; i++) delivered += await cycle();
   const used = process.cpuUsage(cpu);
+  callgrind(false);
   const wallMs = performance.now() - wall;
   const cpuUs = used.user + used.system;
   console.log(

@@ -12,9 +12,11 @@ import { newId } from '../../src/domain/ids.js';
 import { CLAIM_DESTINATION_SQL, CLAIM_HEADS_SQL, NEXT_DUE_BY_DESTINATION_SQL, NEXT_DUE_SQL } from '../../src/store/sqlite/claim.js';
 import type { EventFilter } from '../../src/store/port.js';
 import { eventWhere } from '../../src/store/sqlite/events.js';
+import { HOLD_DESTINATION_SQL, RELEASE_DESTINATION_SQL } from '../../src/store/sqlite/holds.js';
 import { idOfKind } from '../../src/store/sqlite/kinds.js';
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js';
 import { openSqliteStore, StoreLockedError, type SqliteStore } from '../../src/store/sqlite/openSqliteStore.js';
+import { EVENT_COLUMNS, type EventRow, eventRowOf, REQUEST_COLUMNS_BUT_BODY, type RequestRow, requestRowOf, toEvent, toRequest } from '../../src/store/sqlite/rows.js';
 import { Sql } from '../../src/store/sqlite/sql.js';
 import { GroupWriter } from '../../src/store/sqlite/writer.js';
 import { storeConformance } from './conformance.js';
@@ -180,6 +182,51 @@ describe('sqlite store specifics', () => {
       const { where, params } = eventWhere(sql, 'tm_x', { destinationId: 'des_x' });
       const count = h.store.database.prepare(`EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE ${where.join(' AND ')}`).all(...params);
       assert.match((count[0] as { detail: string }).detail, byDestination);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("holding and releasing a destination's events read only its pending or held events (events_destination dropped by 012)", async () => {
+    const h = await openTemp();
+    try {
+      const db = h.store.database;
+      const plan = (sql: string, ...params: unknown[]): string =>
+        db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((row) => (row as { detail: string }).detail).join(' | ');
+      assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_destination'").get(), undefined);
+      // Never events_destination_id (destination_id, id): that walks every event the destination ever had.
+      assert.match(plan(HOLD_DESTINATION_SQL, T0, 'des_x'), /^SEARCH events USING INDEX events_destination_due \(destination_id=\? AND due_at>\?\)$/);
+      assert.match(plan(RELEASE_DESTINATION_SQL, { now: T0, id: 'des_x' }), /^SEARCH events USING INDEX events_connection \(connection_id=\? AND status=\?\)/);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('the claim reads events and requests rows as JSON arrays of every column, each one in its place', async () => {
+    const h = await openTemp();
+    try {
+      const world = await newWorld(h.store);
+      const eventId = newId('event', T0);
+      const request = aRequest(world, T0, [eventId], { body: Buffer.from([0, 255, 10, 34]) });
+      await h.store.acceptRequest(request, [{ id: eventId, connectionId: world.connection.id, destinationId: world.destination.id, status: 'QUEUED' }]);
+      // Every nullable column set, each to a value of its own, so a column read into another's place shows.
+      const db = h.store.database;
+      db.prepare(`UPDATE requests SET rejection_cause = 'x', ignored = '[]', event_type = 'a.b', external_id = 'ext', origin = 'api' WHERE id = ?`).run(request.id);
+      db.prepare('UPDATE events SET duplicate_event_id = ?, response_status = 503, error_code = ?, last_attempt_at = ?, next_attempt_at = ?, successful_at = ? WHERE id = ?')
+        .run('evt_dup', 'TIMEOUT', T0 + 1, T0 + 2, T0 + 3, eventId);
+      // Against SELECT *: a column added to either table and not to the lists fails here.
+      const eventRow = db.prepare('SELECT * FROM events WHERE id = ?').get(eventId);
+      const eventJson = db.prepare(`SELECT json_array(${EVENT_COLUMNS}) FROM events WHERE id = ?`).pluck().get(eventId) as string;
+      assert.deepEqual(eventRowOf(JSON.parse(eventJson) as unknown[]), eventRow);
+      const requestRow = db.prepare('SELECT * FROM requests WHERE id = ?').get(request.id);
+      const requestJson = db.prepare(`SELECT json_array(${REQUEST_COLUMNS_BUT_BODY}) FROM requests WHERE id = ?`).pluck().get(request.id) as string;
+      assert.deepEqual(requestRowOf(JSON.parse(requestJson) as unknown[], request.body), requestRow);
+      // And the claim itself hands out the same records as rows read whole.
+      const [claimed] = await h.store.claimDue({ now: T0 + 10, leaseMs: 1000, limit: 10, inFlight: new Map(), defaultConcurrency: 10 });
+      assert.ok(claimed !== undefined);
+      assert.deepEqual(claimed.event, toEvent(db.prepare('SELECT * FROM events WHERE id = ?').get(eventId) as EventRow));
+      assert.deepEqual(claimed.request, toRequest(requestRow as RequestRow));
+      assert.deepEqual(claimed.request.body, request.body);
     } finally {
       await h.cleanup();
     }

@@ -19,15 +19,19 @@ import type { ClaimedEvent, ClaimOptions } from '../port.js';
 import {
   type ConnectionRow,
   type DestinationRow,
+  EVENT_COLUMNS,
   type EventRow,
-  type RequestRow,
+  eventRowOf,
+  REQUEST_COLUMNS_BUT_BODY,
+  requestRowOf,
   toConnection,
   toDestination,
   toEvent,
   toRequest,
 } from './rows.js';
 import { ClaimBuckets } from './rateBuckets.js';
-import type { Sql } from './sql.js';
+import type { Statement } from 'better-sqlite3';
+import type { Sql, SqlParam } from './sql.js';
 import { notDurable } from './writer.js';
 
 /** The destinations with queued work: a loose scan of events_destination_due, one seek per destination. */
@@ -51,21 +55,27 @@ SELECT id, concurrency, rate_limit, rate_period_ms, head_due_at FROM (
 
 /** One destination's earliest due events (paused or disabled connections' are skipped: they should be HOLD). */
 export const CLAIM_DESTINATION_SQL = `
-SELECT e.id AS id, e.due_at AS due_at FROM events e JOIN connections c ON c.id = e.connection_id
+SELECT e.rowid AS rowid, e.due_at AS due_at FROM events e JOIN connections c ON c.id = e.connection_id
 WHERE e.destination_id = ? AND e.due_at IS NOT NULL AND e.due_at <= ? AND e.status IN ('QUEUED', 'SCHEDULED')
   AND c.paused_at IS NULL AND c.disabled_at IS NULL
 ORDER BY e.due_at LIMIT ?`;
 
 export const NEXT_DUE_SQL = 'SELECT min(due_at) AS due_at FROM events WHERE due_at IS NOT NULL';
 
-const LEASE = 'UPDATE events SET lease_token = ?, due_at = ? WHERE id = ? RETURNING *';
+/**
+ * One JSON text (plucked): rows.ts, eventRowOf. By rowid, which every index entry carries: the claim picked it in
+ * the same transaction, and a lookup by `id` would descend the primary key's index first.
+ */
+const LEASE = `UPDATE events SET lease_token = ?, due_at = ? WHERE rowid = ? RETURNING json_array(${EVENT_COLUMNS})`;
+/** An array of two (raw): the JSON text of rows.ts' requestRowOf, and the body. */
+const REQUEST = `SELECT json_array(${REQUEST_COLUMNS_BUT_BODY}), body FROM requests WHERE id = ?`;
 
 interface Head extends HeadRateLimit {
   concurrency: number | null;
   head_due_at: number;
 }
 interface Due {
-  id: string;
+  rowid: number;
   due_at: number;
 }
 
@@ -96,9 +106,11 @@ export function claimDue(sql: Sql, options: ClaimOptions): ClaimedEvent[] {
   const claimed: ClaimedEvent[] = [];
   const buckets = new ClaimBuckets(sql, options.now);
   const leasedFrom: string[] = [];
+  const lease = sql.statement(LEASE).pluck(true);
   for (const due of pickDue(sql, options, buckets)) {
     const leaseToken = randomUUID();
-    const row = sql.get<EventRow>(LEASE, leaseToken, leaseEnd, due.id);
+    const leased = lease.get(leaseToken, leaseEnd, due.rowid) as string | undefined;
+    const row = leased === undefined ? undefined : eventRowOf(JSON.parse(leased) as unknown[]);
     if (row !== undefined) leasedFrom.push(row.destination_id);
     const loaded = row === undefined ? null : context.load(row, row.next_trigger as AttemptTrigger);
     if (loaded !== null) claimed.push({ ...loaded, leaseToken, dueAt: due.due_at });
@@ -139,11 +151,15 @@ export class ContextLoader {
   private readonly destinations = new Map<string, Destination | null>();
   private readonly connections = new Map<string, Connection | null>();
   private readonly sourceNames = new Map<string, string | null>();
+  private readonly requests: Statement<SqlParam[]>;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: Sql) {
+    this.requests = sql.statement(REQUEST).raw(true);
+  }
 
   load(row: EventRow, trigger: AttemptTrigger): Omit<ClaimedEvent, 'leaseToken' | 'dueAt'> | null {
-    const request = this.sql.get<RequestRow>('SELECT * FROM requests WHERE id = ?', row.request_id);
+    const read = this.requests.get(row.request_id) as [string, Buffer] | undefined;
+    const request = read === undefined ? undefined : requestRowOf(JSON.parse(read[0]) as unknown[], read[1]);
     const destination = this.destination(row.destination_id);
     const connection = this.connection(row.connection_id);
     const sourceName = this.sourceName(row.source_id);

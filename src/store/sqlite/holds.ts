@@ -13,8 +13,11 @@ export function holdConnectionEvents(sql: Sql, connectionId: string, now: number
   sql.run(`${HOLD} WHERE connection_id = ? AND ${PENDING}`, now, connectionId);
 }
 
+/** A pending event always has a due time: the condition lets events_destination_due find them (not a walk of every event the destination ever had). */
+export const HOLD_DESTINATION_SQL = `${HOLD} WHERE destination_id = ? AND due_at IS NOT NULL AND ${PENDING}`;
+
 export function holdDestinationEvents(sql: Sql, destinationId: string, now: number): void {
-  sql.run(`${HOLD} WHERE destination_id = ? AND ${PENDING}`, now, destinationId);
+  sql.run(HOLD_DESTINATION_SQL, now, destinationId);
 }
 
 const RELEASE = `UPDATE events SET status = 'QUEUED', due_at = @now, next_attempt_at = @now, next_trigger = 'UNPAUSE', updated_at = @now`;
@@ -29,11 +32,14 @@ export function releaseConnectionEvents(sql: Sql, connectionId: string, now: num
   );
 }
 
+/**
+ * `+destination_id` keeps the planner on events_connection (connection_id, status): the held events of each of the
+ * destination's active connections, not a walk of every event the destination ever had.
+ */
+export const RELEASE_DESTINATION_SQL = `${RELEASE} WHERE +destination_id = @id AND status = 'HOLD' AND connection_id IN (${ACTIVE_CONNECTION} AND c.destination_id = @id)`;
+
 export function releaseDestinationEvents(sql: Sql, destinationId: string, now: number): void {
-  sql.run(
-    `${RELEASE} WHERE destination_id = @id AND status = 'HOLD' AND connection_id IN (${ACTIVE_CONNECTION} AND c.destination_id = @id)`,
-    { now, id: destinationId },
-  );
+  sql.run(RELEASE_DESTINATION_SQL, { now, id: destinationId });
 }
 
 const CANCEL = `UPDATE events SET status = 'CANCELLED', due_at = NULL, lease_token = NULL, next_attempt_at = NULL, updated_at = ?`;

@@ -17,11 +17,12 @@ const INSERT_ATTEMPT = `INSERT INTO attempts
    requested_url, http_method, delivery_latency, response_latency, successful_at, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+// Positional: binding by name costs better-sqlite3 a property lookup per parameter, on every attempt.
 const RECORD_SUCCESS = `UPDATE events SET
-  attempts = attempts + 1, response_status = @responseStatus, error_code = @errorCode, last_attempt_at = @attemptAt,
-  updated_at = @now, status = 'SUCCESSFUL', successful_at = coalesce(successful_at, @successfulAt),
+  attempts = attempts + 1, response_status = ?, error_code = ?, last_attempt_at = ?,
+  updated_at = ?, status = 'SUCCESSFUL', successful_at = coalesce(successful_at, ?),
   next_attempt_at = NULL, due_at = NULL, lease_token = NULL
-  WHERE id = @id`;
+  WHERE id = ?`;
 
 // SQLite evaluates every SET expression against the row as it was, so `held` means the same in each CASE.
 const HELD = `(lease_token = @lease AND status IN ('QUEUED', 'SCHEDULED'))`;
@@ -60,10 +61,10 @@ export function recordAttempts(sql: Sql, results: AttemptResult[], now: number):
       a.createdAt,
       a.updatedAt,
     );
-    const counters = { id: a.eventId, responseStatus: a.responseStatus, errorCode: a.errorCode, attemptAt: a.createdAt, now };
     if (a.status === 'SUCCESSFUL') {
-      sql.run(RECORD_SUCCESS, { ...counters, successfulAt: a.successfulAt ?? a.createdAt });
+      sql.run(RECORD_SUCCESS, a.responseStatus, a.errorCode, a.createdAt, now, a.successfulAt ?? a.createdAt, a.eventId);
     } else {
+      const counters = { id: a.eventId, responseStatus: a.responseStatus, errorCode: a.errorCode, attemptAt: a.createdAt, now };
       // A manual attempt binds a NULL lease, which matches nothing (NULL = x is never true in SQL).
       sql.run(RECORD_FAILURE, { ...counters, lease: leaseToken, nextAt: nextAttemptAt });
     }
