@@ -47,6 +47,9 @@ export function notDurable(): void {
 /** Most operations per transaction: bounds how long one commit keeps the event loop. */
 const MAX_BATCH = 1000;
 
+/** A BEGIN that took this long waited for the write lock (SQLite's busy handler sleeps 1 ms first). */
+const LOCK_WAIT_MS = 0.9;
+
 /** How often the WAL descriptor's file is checked to still be the WAL (see walFile). */
 const WAL_CHECK_MS = 1000;
 
@@ -82,6 +85,8 @@ export class GroupWriter {
   /** Covered by the fsync now running. */
   private syncing: Committed[] | null = null;
   private synced = 0;
+  private waitsForLock = 0;
+  private waitedForLockMs = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -108,6 +113,14 @@ export class GroupWriter {
   /** fsyncs of the WAL run so far by this writer (0 when commits are synchronous or not durable). */
   get fsyncs(): number {
     return this.synced;
+  }
+
+  /**
+   * BEGIN IMMEDIATEs that waited for another connection's write lock (SQLite's busy handler sleeps the thread, 1 ms
+   * at least), and the time they waited: two connections on one file (the dispatch thread) collide here.
+   */
+  get lockWaits(): { count: number; ms: number } {
+    return { count: this.waitsForLock, ms: this.waitedForLockMs };
   }
 
   /** Queues `run` for the next group commit; resolves with its result once that commit is on disk. */
@@ -242,10 +255,21 @@ export class GroupWriter {
     this.walFd = null;
   }
 
+  /** BEGIN IMMEDIATE, counting the waits for the write lock (a wait sleeps at least 1 ms; anything shorter is not one). */
+  private beginWrite(): void {
+    const started = performance.now();
+    this.begin.run();
+    const waited = performance.now() - started;
+    if (waited >= LOCK_WAIT_MS) {
+      this.waitsForLock += 1;
+      this.waitedForLockMs += waited;
+    }
+  }
+
   /** One transaction for the batch; null when it failed as a whole. */
   private runTogether(batch: Pending[]): Outcome[] | null {
     try {
-      this.begin.run();
+      this.beginWrite();
       const outcomes = batch.map((op) => this.runInSavepoint(op));
       this.commit.run();
       this.committed += 1;
@@ -283,7 +307,7 @@ export class GroupWriter {
 
   private runAlone(op: Pending): Outcome {
     try {
-      this.begin.run();
+      this.beginWrite();
       const value = this.runOp(op);
       this.commit.run();
       this.committed += 1;
