@@ -27,8 +27,11 @@ import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from '.
  */
 const YOUNG_GENERATION_MB = 16;
 
-/** How long after the shutdown deadline the thread may take to flush and close before it is ended. */
-const STOP_GRACE_MS = 5000;
+/**
+ * How long after the shutdown deadline the thread may take to flush and close before it is ended: less than the
+ * CLI's own grace (src/cli/main.ts, 5 s), so a hanging thread is ended before the process gives up on closing.
+ */
+const STOP_GRACE_MS = 2000;
 /** Wait before starting a new thread after one died (doubled up to RESTART_MAX_MS while they keep dying young). */
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;

@@ -37,7 +37,7 @@ async function start(dataDir: string, env: Record<string, string> = {}): Promise
     // Long: a delivery within it was woken, not polled.
     SLUICE_POLL_INTERVAL_MS: '30000',
     SLUICE_DISPATCH_THREAD: 'on',
-    LOG_LEVEL: process.env.TEST_LOG ?? 'silent',
+    LOG_LEVEL: 'silent',
     ...env,
   });
   const gateway = await startGateway(config, createLogger(config));

@@ -17,6 +17,12 @@
  * committed while an fsync runs share the next one. Between the commit and its fsync other readers in this process
  * may already see the rows (a delivery may start before its ingest is answered; a crash then makes the sender
  * retry, which at-least-once delivery allows). Outside its own transactions the connection stays at FULL.
+ *
+ * Two connections on one file (the dispatch thread's and the main thread's, with NORMAL locking): their
+ * transactions take SQLite's write lock in turn. SQLite's busy handler would wait for it by sleeping the thread
+ * (1 ms, then 2, 5 …), blocking its event loop; so a batch's BEGIN IMMEDIATE is tried without waiting, and on
+ * SQLITE_BUSY the batch goes back to the head of the queue and is tried again a millisecond later, the event loop
+ * running meanwhile. Writes queued during the wait join the batch. Only close() still waits in SQLite.
  */
 import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
@@ -49,6 +55,9 @@ const MAX_BATCH = 1000;
 
 /** A BEGIN that took this long waited for the write lock (SQLite's busy handler sleeps 1 ms first). */
 const LOCK_WAIT_MS = 0.9;
+
+/** How soon a batch that found the write lock held by another connection tries again. */
+const LOCK_RETRY_MS = 1;
 
 /** How often the WAL descriptor's file is checked to still be the WAL (see walFile). */
 const WAL_CHECK_MS = 1000;
@@ -87,6 +96,12 @@ export class GroupWriter {
   private synced = 0;
   private waitsForLock = 0;
   private waitedForLockMs = 0;
+  /** Another connection may hold the write lock (NORMAL locking): BEGIN is tried without waiting (see header). */
+  private readonly beginWithoutWaiting: Database.Statement | null;
+  private readonly busyTimeoutMs: number;
+  /** Set while a batch waits for the write lock: the timer that tries again, and since when it waits. */
+  private lockRetry: NodeJS.Timeout | null = null;
+  private lockWaitStarted: number | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -103,6 +118,9 @@ export class GroupWriter {
     const full = Number(db.pragma('synchronous', { simple: true })) >= 2;
     this.walPath = wal && full && !db.memory ? `${db.name}-wal` : null;
     this.fsync = options.fsync ?? fsync;
+    const shared = String(db.pragma('locking_mode', { simple: true })).toLowerCase() === 'normal' && !db.memory;
+    this.busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
+    this.beginWithoutWaiting = shared ? db.prepare('BEGIN IMMEDIATE') : null;
   }
 
   /** Transactions committed so far (for tests and metrics: many writes should share few commits). */
@@ -132,9 +150,10 @@ export class GroupWriter {
     });
   }
 
-  /** Runs everything queued now (used by close). */
+  /** Runs everything queued now (used by close), waiting in SQLite for the write lock if another connection has it. */
   flushAll(): void {
-    while (this.queue.length > 0) this.flushBatch();
+    this.cancelLockRetry();
+    while (this.queue.length > 0) this.flushBatch(false);
   }
 
   /** Flushes what is queued, makes it durable (synchronously), and refuses further writes. */
@@ -161,19 +180,68 @@ export class GroupWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.lockRetry !== null) return; // a batch waiting for the lock takes the new writes along
     this.scheduled = true;
     setImmediate(this.onTick);
   }
 
   private readonly onTick = (): void => {
     this.scheduled = false;
-    this.flushBatch();
+    this.flushBatch(true);
     // Writes beyond one batch wait for the next turn, so sockets get read in between.
     if (this.queue.length > 0) this.schedule();
   };
 
-  private flushBatch(): void {
+  private cancelLockRetry(): void {
+    if (this.lockRetry === null) return;
+    clearTimeout(this.lockRetry);
+    this.lockRetry = null;
+  }
+
+  /**
+   * BEGIN IMMEDIATE without waiting for another connection's write lock: 'busy' when it holds it, 'failed' on
+   * another error (runTogether then begins again and, failing, runs the operations alone, as it does for any
+   * transaction that fails as a whole).
+   */
+  private tryBegin(): 'begun' | 'busy' | 'failed' {
+    if (this.beginWithoutWaiting === null) return 'failed';
+    this.db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.beginWithoutWaiting.run();
+      return 'begun';
+    } catch (error) {
+      return String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') ? 'busy' : 'failed';
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Tries to start the batch's transaction without waiting (when another connection may hold the lock and
+   * `mayDefer`): 'deferred' when that connection holds it (the batch is back at the head of the queue, tried again
+   * in LOCK_RETRY_MS); 'not begun' when runTogether is to begin it itself (waiting in SQLite if need be).
+   */
+  private startBatch(batch: Pending[], mayDefer: boolean): 'begun' | 'not begun' | 'deferred' {
+    if (!mayDefer || this.beginWithoutWaiting === null) return 'not begun';
+    const begun = this.tryBegin();
+    if (begun !== 'busy') {
+      if (begun === 'begun' && this.lockWaitStarted !== null) {
+        this.waitsForLock += 1;
+        this.waitedForLockMs += performance.now() - this.lockWaitStarted;
+      }
+      this.lockWaitStarted = null;
+      return begun === 'begun' ? 'begun' : 'not begun';
+    }
+    this.lockWaitStarted ??= performance.now();
+    this.queue.unshift(...batch);
+    this.lockRetry = setTimeout(() => {
+      this.lockRetry = null;
+      this.onTick();
+    }, LOCK_RETRY_MS);
+    return 'deferred';
+  }
+
+  private flushBatch(mayDefer: boolean): void {
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     const deferred = this.walPath !== null;
@@ -181,7 +249,9 @@ export class GroupWriter {
     if (deferred) this.db.exec('PRAGMA synchronous = NORMAL');
     let outcomes: Outcome[];
     try {
-      outcomes = this.runTogether(batch) ?? batch.map((op) => this.runAlone(op));
+      const started = this.startBatch(batch, mayDefer);
+      if (started === 'deferred') return;
+      outcomes = this.runTogether(batch, started === 'begun') ?? batch.map((op) => this.runAlone(op));
     } finally {
       if (deferred) this.db.exec('PRAGMA synchronous = FULL');
     }
@@ -266,10 +336,10 @@ export class GroupWriter {
     }
   }
 
-  /** One transaction for the batch; null when it failed as a whole. */
-  private runTogether(batch: Pending[]): Outcome[] | null {
+  /** One transaction for the batch (`begun`: its BEGIN already ran); null when it failed as a whole. */
+  private runTogether(batch: Pending[], begun: boolean): Outcome[] | null {
     try {
-      this.beginWrite();
+      if (!begun) this.beginWrite();
       const outcomes = batch.map((op) => this.runInSavepoint(op));
       this.commit.run();
       this.committed += 1;
