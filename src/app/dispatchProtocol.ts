@@ -19,6 +19,8 @@ export interface DispatchThreadData {
 }
 
 export type ToDispatchThread =
+  /** The store is migrated and its stale claims released: open the connection and start dispatching. */
+  | { kind: 'start' }
   /** New due work; `destinationIds` null when some wake-up named none (then the thread claims for all). */
   | { kind: 'wake'; destinationIds: string[] | null }
   | { kind: 'forget'; destinationId: string }

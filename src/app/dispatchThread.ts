@@ -74,9 +74,21 @@ export class DispatchThread {
     this.stream = logStream(log);
   }
 
-  /** Starts the thread; resolves once it runs its dispatcher, rejects if it fails to start. */
+  /**
+   * Starts the thread loading its modules (a second copy of the engine's, a few seconds on a loaded machine), while
+   * the main thread opens and migrates the store; start() then lets it open its connection.
+   */
+  load(): void {
+    if (this.worker === null && !this.stopping) this.spawn();
+  }
+
+  /**
+   * Lets the thread (loaded now if load() was not called) open its connection and run its dispatcher: call once the
+   * store is migrated and stale claims released. Resolves once it runs, rejects if it fails to start.
+   */
   start(): Promise<void> {
-    const worker = this.spawn();
+    const worker = this.worker ?? this.spawn();
+    worker.postMessage({ kind: 'start' } satisfies ToDispatchThread);
     return new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromDispatchThread) => {
         if (message.kind !== 'ready') return;

@@ -150,20 +150,28 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   if (config.databaseUrl === null) mkdirSync(config.dataDir, { recursive: true });
   // Taken before the store is opened and released after it is closed: one process per data directory.
   const lock = config.databaseUrl === null ? lockDataDir(config.dataDir) : null;
+  // The dispatch thread loads its modules while this thread opens and migrates the store; it opens its own
+  // connection only when started (in assemble). Only the thread claims, so after its death every claim is stale.
+  let sqlite: SqliteStore | null = null;
+  const thread = usesDispatchThread(config) ? new DispatchThread(config, log, async () => (await sqlite?.recoverStaleClaims(Date.now())) ?? 0) : null;
+  thread?.load();
   let store: GatewayStore;
   let keyring: SecretKeyring;
   try {
     keyring = resolveKeyring(config);
     store = await openStore(config, log);
   } catch (error) {
+    await thread?.stop(0);
     lock?.release();
     throw error;
   }
+  if (store instanceof SqliteStore) sqlite = store;
   const opened = store;
   const releaseLock = (): void => lock?.release();
   const cleanUp: (() => Promise<unknown>)[] = [async () => releaseLock(), () => opened.close()];
+  if (thread !== null) cleanUp.push(() => thread.stop(0));
   try {
-    return await assemble(config, log, store, keyring, servesApi, dispatches, cleanUp, releaseLock);
+    return await assemble(config, log, store, keyring, servesApi, dispatches, cleanUp, releaseLock, thread);
   } catch (error) {
     for (const undo of cleanUp.reverse()) await undo().catch(() => undefined);
     throw error;
@@ -179,12 +187,11 @@ async function assemble(
   dispatches: boolean,
   cleanUp: (() => Promise<unknown>)[],
   releaseLock: () => void,
+  thread: DispatchThread | null,
 ): Promise<Gateway> {
   const started = servesApi ? await bootstrap(config, store, keyring) : null;
-  const thread = usesDispatchThread(config) && store instanceof SqliteStore ? new DispatchThread(config, log, () => store.recoverStaleClaims(Date.now())) : null;
   const threaded = thread !== null;
-  if (thread !== null) cleanUp.push(() => thread.stop(0));
-  // Starts loading while the server is built; awaited before the gateway is reported started.
+  // Opens its connection while the server is built; awaited before the gateway is reported started.
   const threadReady = thread?.start();
   threadReady?.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
 
