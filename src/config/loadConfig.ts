@@ -296,7 +296,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     responseBodyLimit: integer(env, 'SLUICE_RESPONSE_BODY_LIMIT', 16 * 1024, 0, 1024 * 1024),
     // Off by default: the quiet-machine A/B (BENCHMARKS.md) showed no throughput gain and a backlog RSS over target.
     httpThread: onOff(env, 'SLUICE_HTTP_THREAD', false),
-    dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', true),
+    // Off by default: the loaded-machine A/B (BENCHMARKS.md, "The dispatch thread") showed no end-to-end gain and
+    // more CPU per delivery at saturation; to be settled by a quiet-machine A/B.
+    dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', false),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     retry: {
