@@ -62,6 +62,8 @@ export class DispatchThread {
   private restartWaitMs = RESTART_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly stream: { write(line: string): void };
+  /** The last uncaught error of the running thread, for the message of a failed start. */
+  private failure = '';
   /** Threads started so far (1 + restarts), for tests and logs. */
   starts = 0;
 
@@ -104,8 +106,6 @@ export class DispatchThread {
       worker.once('exit', onExit);
     });
   }
-
-  private failure = '';
 
   private spawn(): Worker {
     const worker = startWorker(this.config);
