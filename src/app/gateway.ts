@@ -8,6 +8,11 @@
  * process that got the request and answers with it), but only roles that dispatch start its claim loop. On
  * PostgreSQL, those also listen for the store's NOTIFY, so an event ingested by any process wakes them at once;
  * polling stays as the fallback.
+ *
+ * On the embedded store with `SLUICE_DISPATCH_THREAD=on`, the process plays both roles on two threads: the main
+ * thread is the API role (its Dispatcher is not started: it makes manual attempts only) and a dispatch thread with
+ * its own SQLite connection is the worker role (dispatchThread.ts). The data directory's lock keeps other
+ * processes out in both modes.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,20 +21,20 @@ import { buildServer } from '../api/server.js';
 import type { Config, Role } from '../config/loadConfig.js';
 import { DESTINATION_TYPES } from '../destinations/catalog.js';
 import { ThreadedHttpSender } from '../destinations/http/senderThread.js';
-import { createPublisherRegistry } from '../destinations/registry.js';
-import { Dispatcher } from '../dispatch/dispatcher.js';
-import { OutboundDelivery } from '../dispatch/outbound.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { DeliveryEngine } from '../dispatch/port.js';
 import type { Logger } from '../observability/logger.js';
-import { EventPublisher } from '../publish/eventPublisher.js';
-import { RouteCache } from '../publish/routeCache.js';
 import { startRetentionJob, type RetentionJob } from '../retention/retentionJob.js';
 import { listenForDue, openPostgresStore, PostgresStore } from '../store/postgres/openPostgresStore.js';
-import { openSqliteStore } from '../store/sqlite/openSqliteStore.js';
+import { lockDataDir } from '../store/sqlite/dataDirLock.js';
+import { openSqliteStore, SqliteStore } from '../store/sqlite/openSqliteStore.js';
 import type { GatewayStore } from '../store/port.js';
 import { bootstrapDefaultTeam, type Bootstrap } from './bootstrap.js';
+import { buildDelivery } from './deliveryParts.js';
+import { MAIN_THREAD_CACHE_KIB } from './dispatchProtocol.js';
+import { DispatchThread } from './dispatchThread.js';
 import { resolveKeyring } from './encryptionKey.js';
 import { withStartupLock } from './startupLock.js';
-import { teamSecretLookup } from './teamSecrets.js';
 import type { SecretKeyring } from '../domain/secretBox.js';
 
 export interface Gateway {
@@ -41,16 +46,28 @@ export interface Gateway {
   store: GatewayStore;
   /** The API server (roles `api`, `all`), or a worker's health server. */
   server: FastifyInstance;
-  /** Claims and delivers in roles `worker` and `all`; in role `api` it only makes manual attempts. */
+  /**
+   * Claims and delivers in roles `worker` and `all`; in role `api`, and on the main thread when the dispatch
+   * thread runs, it only makes manual attempts.
+   */
   dispatcher: Dispatcher;
+  /** The dispatch thread (embedded store, `SLUICE_DISPATCH_THREAD=on`), which claims and delivers; else null. */
+  dispatchThread: DispatchThread | null;
   /** Graceful shutdown: stops ingest, drains attempts until `config.shutdownTimeoutMs` after the call, closes the store. */
   close(): Promise<void>;
+}
+
+/** The dispatcher runs on a thread of its own: embedded store with SLUICE_DISPATCH_THREAD=on. */
+function usesDispatchThread(config: Config): boolean {
+  return config.databaseUrl === null && config.dispatchThread;
 }
 
 /**
  * `DATABASE_URL` set: the PostgreSQL store, shared with other processes (migrated under an advisory lock). Its
  * leases may belong to live attempts of other processes, so none is released here: a crashed process's leases
- * simply run out. Otherwise the embedded SQLite store, held exclusively, so every lease found at start is stale.
+ * simply run out. Otherwise the embedded SQLite store, whose data directory this process has locked (the caller
+ * took the lock), so every lease found at start is stale. Without the dispatch thread the store is also held
+ * exclusively (one connection); with it, the thread opens a second connection once this returns.
  */
 async function openStore(config: Config, log: Logger): Promise<GatewayStore> {
   if (config.databaseUrl !== null) {
@@ -66,7 +83,11 @@ async function openStore(config: Config, log: Logger): Promise<GatewayStore> {
     }
     return store;
   }
-  const store = openSqliteStore(join(config.dataDir, 'sluice.db'), { exclusive: true });
+  const threaded = usesDispatchThread(config);
+  const store = openSqliteStore(
+    join(config.dataDir, 'sluice.db'),
+    threaded ? { cacheKiB: MAIN_THREAD_CACHE_KIB } : { exclusive: true },
+  );
   await store.migrate();
   const recovered = await store.recoverStaleClaims(Date.now());
   if (recovered > 0) log.warn({ recovered }, 'released the claims of attempts interrupted by the last stop; they are retried now');
@@ -127,11 +148,30 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const dispatches = config.role !== 'api';
   // The data directory holds the embedded store and its generated key; on PostgreSQL the key comes from config.
   if (config.databaseUrl === null) mkdirSync(config.dataDir, { recursive: true });
-  const keyring = resolveKeyring(config);
-  const store = await openStore(config, log);
-  const cleanUp: (() => Promise<unknown>)[] = [() => store.close()];
+  // Taken before the store is opened and released after it is closed: one process per data directory.
+  const lock = config.databaseUrl === null ? lockDataDir(config.dataDir) : null;
+  // The dispatch thread loads its modules while this thread opens and migrates the store; it opens its own
+  // connection only when started (in assemble). Only the thread claims, so after its death every claim is stale.
+  let sqlite: SqliteStore | null = null;
+  const thread = usesDispatchThread(config) ? new DispatchThread(config, log, async () => (await sqlite?.recoverStaleClaims(Date.now())) ?? 0) : null;
+  thread?.load();
+  let store: GatewayStore;
+  let keyring: SecretKeyring;
   try {
-    return await assemble(config, log, store, keyring, servesApi, dispatches, cleanUp);
+    keyring = resolveKeyring(config);
+    store = await openStore(config, log);
+  } catch (error) {
+    await thread?.stop(0);
+    lock?.release();
+    throw error;
+  }
+  if (store instanceof SqliteStore) sqlite = store;
+  const opened = store;
+  const releaseLock = (): void => lock?.release();
+  const cleanUp: (() => Promise<unknown>)[] = [async () => releaseLock(), () => opened.close()];
+  if (thread !== null) cleanUp.push(() => thread.stop(0));
+  try {
+    return await assemble(config, log, store, keyring, servesApi, dispatches, cleanUp, releaseLock, thread);
   } catch (error) {
     for (const undo of cleanUp.reverse()) await undo().catch(() => undefined);
     throw error;
@@ -146,60 +186,61 @@ async function assemble(
   servesApi: boolean,
   dispatches: boolean,
   cleanUp: (() => Promise<unknown>)[],
+  releaseLock: () => void,
+  thread: DispatchThread | null,
 ): Promise<Gateway> {
   const started = servesApi ? await bootstrap(config, store, keyring) : null;
+  const threaded = thread !== null;
+  // Opens its connection while the server is built; awaited before the gateway is reported started.
+  const threadReady = thread?.start();
+  threadReady?.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
 
-  // One HTTP sender for every HTTP-speaking publisher: on its own thread when SLUICE_HTTP_THREAD=on.
+  // One HTTP sender for every HTTP-speaking publisher: on its own thread when SLUICE_HTTP_THREAD=on. With the
+  // dispatch thread, the main thread only makes manual attempts: it keeps its own sender (the thread makes its own).
+  if (threaded && config.httpThread) log.warn('SLUICE_HTTP_THREAD is ignored while SLUICE_DISPATCH_THREAD is on: the dispatch thread sends its own requests');
   const senderOptions = { outboundAllowlist: config.outboundAllowlist, responseBodyLimit: config.responseBodyLimit };
-  const httpSender = config.httpThread ? new ThreadedHttpSender(senderOptions) : undefined;
+  const httpSender = config.httpThread && !threaded ? new ThreadedHttpSender(senderOptions) : undefined;
   if (httpSender !== undefined) cleanUp.push(() => httpSender.close());
   // Loads while the server is built; awaited before the first claim (below).
-  const senderReady = dispatches ? httpSender?.start() : undefined;
+  const senderReady = dispatches && !threaded ? httpSender?.start() : undefined;
   senderReady?.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
-  const publishers = createPublisherRegistry(config, httpSender);
-  cleanUp.push(() => publishers.close());
   // The outbound face: publishing (API and operator events) matches through one route cache; the dispatcher
-  // delivers with one publisher per destination type. Publishing wakes the dispatcher, hence the late binding.
-  const routes = new RouteCache(store);
-  let wakeDispatcher = (): void => undefined;
-  const eventPublisher = new EventPublisher({ store, routes, wake: () => wakeDispatcher() });
-  const dispatchLog = log.child({ component: 'dispatcher' });
-  const outbound = new OutboundDelivery({
-    types: DESTINATION_TYPES,
-    deps: { ...senderOptions, httpSender },
-    keyring,
-    publisher: eventPublisher,
-    autoDisableAfter: config.autoDisableAfter,
-    logger: dispatchLog,
-  });
-  cleanUp.push(() => outbound.close());
-  const dispatcher = new Dispatcher({
-    store,
-    config,
-    publishers,
-    logger: dispatchLog,
-    secretFor: teamSecretLookup(store, keyring),
-    outbound,
-  });
-  wakeDispatcher = () => dispatcher.wake();
+  // delivers with one publisher per destination type. Publishing wakes whoever claims: this dispatcher, or the thread.
+  const parts = buildDelivery(config, store, keyring, log, thread === null ? { httpSender } : { wake: () => thread.wake() });
+  cleanUp.push(() => parts.close());
+  const { dispatcher } = parts;
+  // What the API asks of delivery: with the thread, wake-ups and forgotten destinations go to it, while manual
+  // retries are made here (as in a PostgreSQL API process).
+  const engine: DeliveryEngine =
+    thread === null
+      ? dispatcher
+      : {
+          wake: (destinationIds) => thread.wake(destinationIds),
+          retryNow: (teamId, eventId) => dispatcher.retryNow(teamId, eventId),
+          forgetDestination: (destinationId) => {
+            dispatcher.forgetDestination(destinationId);
+            thread.forgetDestination(destinationId);
+          },
+        };
   const server = servesApi
     ? await buildServer({
         config,
         store,
-        engine: dispatcher,
+        engine,
         keyring,
         logger: log,
-        outbound: { types: DESTINATION_TYPES, routes, publisher: eventPublisher },
+        outbound: { types: DESTINATION_TYPES, routes: parts.routes, publisher: parts.eventPublisher },
       })
     : healthServer(log);
   cleanUp.push(() => server.close());
   // Liveness: the process answers. Probes come every few seconds, so they are not logged at info.
   server.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok', role: config.role }));
+  await threadReady; // a thread that cannot start fails the start, before the port is taken
   const address = await server.listen({ port: config.port, host: config.host });
 
   let stopListening = async (): Promise<void> => undefined;
   let retention: RetentionJob | null = null;
-  if (dispatches) {
+  if (dispatches && thread === null) {
     // Listening before the first claim: nothing committed after that claim can go unnoticed.
     stopListening = await listenForWork(config, store, dispatcher, log);
     await senderReady; // no attempt waits for the thread to load
@@ -210,7 +251,10 @@ async function assemble(
       log.child({ component: 'retention' }),
     );
   }
-  log.info({ role: config.role, store: config.databaseUrl === null ? 'sqlite' : 'postgres', url: address }, 'gateway started');
+  log.info(
+    { role: config.role, store: config.databaseUrl === null ? 'sqlite' : 'postgres', dispatchThread: thread !== null, url: address },
+    'gateway started',
+  );
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -224,13 +268,18 @@ async function assemble(
           await stopListening();
           await dispatcher.stop(Math.max(0, deadline - Date.now()));
         })(),
+        thread?.stop(Math.max(0, deadline - Date.now())),
       ]);
-      await publishers.close();
-      await outbound.close();
+      await parts.close();
       await httpSender?.close();
+      if (thread !== null && store instanceof SqliteStore) {
+        const waits = store.lockWaits; // the thread logs its own
+        log.info({ lockWaits: waits.count, lockWaitMs: Math.round(waits.ms) }, 'main thread: waits for the SQLite write lock');
+      }
       await store.close();
+      releaseLock(); // after the store: the next process to take it finds every lease stale
     })();
     return closing;
   };
-  return { url: address, role: config.role, bootstrap: started, store, server, dispatcher, close };
+  return { url: address, role: config.role, bootstrap: started, store, server, dispatcher, dispatchThread: thread, close };
 }

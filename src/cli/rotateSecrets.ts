@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, type Config } from '../config/loadConfig.js';
 import { resolveKeyring } from '../app/encryptionKey.js';
 import { rotateStoredSecrets } from '../app/rotateSecrets.js';
 import { openPostgresStore } from '../store/postgres/openPostgresStore.js';
+import { lockDataDir } from '../store/sqlite/dataDirLock.js';
 import { openSqliteStore, StoreLockedError } from '../store/sqlite/openSqliteStore.js';
 import type { Store } from '../store/port.js';
 
@@ -27,24 +28,43 @@ function batchSize(args: readonly string[]): number {
   return n;
 }
 
-async function openStore(config: Config): Promise<Store> {
+/** The store and how to let it go (the embedded one also releases its data directory's lock). */
+interface Opened {
+  store: Store;
+  close(): Promise<void>;
+}
+
+async function openStore(config: Config): Promise<Opened> {
   if (config.databaseUrl !== null) {
     const store = await openPostgresStore(config.databaseUrl, { poolSize: 2 });
     await store.migrate().catch(async (error: unknown) => {
       await store.close();
       throw error;
     });
-    return store;
+    return { store, close: () => store.close() };
   }
   const file = join(config.dataDir, 'sluice.db');
   if (!existsSync(file)) throw new UsageError(`No embedded store at ${file}: point SLUICE_DATA_DIR at the gateway's data directory.`);
   if (config.encryptionKey === null && !existsSync(join(config.dataDir, 'encryption.key'))) {
     throw new UsageError(`No SLUICE_ENCRYPTION_KEY and no ${join(config.dataDir, 'encryption.key')}: without the key the stored secrets cannot be read.`);
   }
-  // Exclusive, as the gateway opens it: refuses to run while a gateway holds this data directory.
-  const store = openSqliteStore(file, { exclusive: true });
-  await store.migrate();
-  return store;
+  // The data directory's lock, as the gateway takes it, then the store held exclusively: refuses to run while a
+  // gateway holds this data directory (whether or not its dispatch thread shares the file).
+  const lock = lockDataDir(config.dataDir);
+  try {
+    const store = openSqliteStore(file, { exclusive: true });
+    await store.migrate();
+    return {
+      store,
+      async close() {
+        await store.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 export async function rotateSecretsCommand(args: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<number> {
@@ -60,9 +80,9 @@ export async function rotateSecretsCommand(args: readonly string[], env: NodeJS.
     }
     throw error;
   }
-  let store: Store;
+  let opened: Opened;
   try {
-    store = await openStore(config);
+    opened = await openStore(config);
   } catch (error) {
     if (error instanceof UsageError || error instanceof StoreLockedError) {
       out(`sluice: ${error.message}`);
@@ -70,6 +90,7 @@ export async function rotateSecretsCommand(args: readonly string[], env: NodeJS.
     }
     throw error;
   }
+  const { store } = opened;
   try {
     const keyring = resolveKeyring(config);
     const previous = keyring.previous.map((k) => k.id).join(', ');
@@ -87,6 +108,6 @@ export async function rotateSecretsCommand(args: readonly string[], env: NodeJS.
     out('Done: every stored secret is sealed with the current key. SLUICE_ENCRYPTION_KEY_PREVIOUS can now be removed.');
     return 0;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }

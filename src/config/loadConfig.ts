@@ -78,6 +78,12 @@ export interface Config {
    * that request building and response parsing use a second core (src/destinations/http/senderThread.ts).
    */
   httpThread: boolean;
+  /**
+   * `SLUICE_DISPATCH_THREAD` (embedded store only): the dispatcher (claim, attempt, record) and the retention job
+   * run on a worker thread with a SQLite connection of their own, so that ingest and delivery use two cores
+   * (src/app/dispatchThread.ts). Ignored on PostgreSQL, which scales with processes.
+   */
+  dispatchThread: boolean;
   /** The longest the dispatcher sleeps when nothing is due (it also wakes at the next due time and on ingest). */
   pollIntervalMs: number;
   /** How long SIGTERM waits for in-flight attempts before closing. */
@@ -290,6 +296,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     responseBodyLimit: integer(env, 'SLUICE_RESPONSE_BODY_LIMIT', 16 * 1024, 0, 1024 * 1024),
     // Off by default: the quiet-machine A/B (BENCHMARKS.md) showed no throughput gain and a backlog RSS over target.
     httpThread: onOff(env, 'SLUICE_HTTP_THREAD', false),
+    // Off by default: the loaded-machine A/B (BENCHMARKS.md, "The dispatch thread") showed no end-to-end gain and
+    // more CPU per delivery at saturation; to be settled by a quiet-machine A/B.
+    dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', false),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     retry: {

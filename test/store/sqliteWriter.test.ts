@@ -323,3 +323,32 @@ describe('writes that need no fsync', () => {
     }
   });
 });
+
+describe('the group writer beside another connection (the dispatch thread)', () => {
+  test("waits for another connection's write lock without blocking the event loop, then commits", async () => {
+    await withDb('FULL', async (db) => {
+      db.pragma('busy_timeout = 5000'); // SQLite's own wait would block this thread for up to 5 s
+      const writer = new GroupWriter(db);
+      const other = new Database(db.name, { timeout: 5000 });
+      try {
+        other.exec('BEGIN IMMEDIATE'); // the other connection holds the write lock
+        const written = writer.submit(() => db.prepare('INSERT INTO t (id) VALUES (1)').run());
+        let settled = false;
+        void written.then(() => (settled = true));
+        // Timers still fire while the write waits: the event loop is free.
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        assert.equal(settled, false, 'the write waits for the lock');
+        const late = writer.submit(() => db.prepare('INSERT INTO t (id) VALUES (2)').run());
+        other.exec('COMMIT');
+        await Promise.all([written, late]);
+        assert.deepEqual(other.prepare('SELECT id FROM t ORDER BY id').all(), [{ id: 1 }, { id: 2 }]);
+        assert.equal(writer.commits, 1, 'the write queued meanwhile joined the waiting batch');
+        assert.equal(writer.lockWaits.count, 1);
+        assert.ok(writer.lockWaits.ms >= 25, `the wait is counted (${writer.lockWaits.ms} ms)`);
+      } finally {
+        other.close();
+        writer.close();
+      }
+    });
+  });
+});

@@ -21,9 +21,19 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * `SLUICE_DISPATCH_THREAD` from this process's environment, so a whole suite runs with the dispatch thread on or
+ * off (`SLUICE_DISPATCH_THREAD=off node scripts/run-tests.mjs test/e2e`); a test's own `env` still wins.
+ */
+function inheritedSettings(): Record<string, string> {
+  const value = process.env.SLUICE_DISPATCH_THREAD;
+  return value === undefined ? {} : { SLUICE_DISPATCH_THREAD: value };
+}
+
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sluice-e2e-'));
   const config = loadConfig({
+    ...inheritedSettings(),
     PORT: '0',
     HOST: '127.0.0.1',
     SLUICE_DATA_DIR: dataDir,

@@ -19,7 +19,16 @@ export interface SqliteStoreOptions {
    * every lease found at start is stale and `recoverStaleClaims()` may release them all at once.
    */
   exclusive?: boolean;
+  /**
+   * SQLite's page cache for this connection, in KiB (64 MiB by default). The queue's indexes are hot, but with two
+   * connections on one file (the dispatch thread's and the main thread's) each has its own cache: they are sized
+   * so that the two together stay within the memory target.
+   */
+  cacheKiB?: number;
 }
+
+/** 64 MiB: the page cache of a connection that does everything (ingest, claims, records, API reads). */
+export const DEFAULT_CACHE_KIB = 65536;
 
 export class StoreLockedError extends Error {
   constructor(file: string) {
@@ -40,8 +49,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.pragma('foreign_keys = ON');
     // Without `exclusive`, another process (a CLI, a backup) holding the write lock briefly must not fail a commit.
     db.pragma(`busy_timeout = ${options.exclusive === true ? 250 : 5000}`);
-    // The queue's indexes are hot: keep them in memory (64 MiB; negative = KiB).
-    db.pragma('cache_size = -65536');
+    // The queue's indexes are hot: keep them in memory (negative = KiB).
+    db.pragma(`cache_size = -${options.cacheKiB ?? DEFAULT_CACHE_KIB}`);
     db.pragma('temp_store = MEMORY');
     // Takes the exclusive lock now (a write transaction), not at the first ingest.
     if (options.exclusive === true) db.exec('BEGIN IMMEDIATE; COMMIT;');

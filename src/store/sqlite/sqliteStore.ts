@@ -110,6 +110,11 @@ export class SqliteStore implements Store, OutboundStore {
     return this.writer.commits;
   }
 
+  /** Waits for the write lock held by another connection to this file (see GroupWriter.lockWaits). */
+  get lockWaits(): { count: number; ms: number } {
+    return this.writer.lockWaits;
+  }
+
   /** The underlying connection, for SQLite-only diagnostics and tests (EXPLAIN QUERY PLAN). */
   get database(): Database.Database {
     return this.db;

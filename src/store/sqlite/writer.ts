@@ -27,6 +27,12 @@
  * (measured under ingest load: 1.4 commits per fsync before, 1.0 after, each carrying about twice the writes). A write that
  * must not wait for the disk (a claim: `submit(run, { prompt: true })`), or a queue of MAX_BATCH writes, is
  * committed at the next turn as before, taking the held writes with it.
+ *
+ * Two connections on one file (the dispatch thread's and the main thread's, with NORMAL locking): their
+ * transactions take SQLite's write lock in turn. SQLite's busy handler would wait for it by sleeping the thread
+ * (1 ms, then 2, 5 …), blocking its event loop; so a batch's BEGIN IMMEDIATE is tried without waiting, and on
+ * SQLITE_BUSY the batch goes back to the head of the queue and is tried again a millisecond later, the event loop
+ * running meanwhile. Writes queued during the wait join the batch. Only close() still waits in SQLite.
  */
 import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
@@ -66,6 +72,12 @@ export function notDurable(): void {
 
 /** Most operations per transaction: bounds how long one commit keeps the event loop. */
 const MAX_BATCH = 1000;
+
+/** A BEGIN that took this long waited for the write lock (SQLite's busy handler sleeps 1 ms first). */
+const LOCK_WAIT_MS = 0.9;
+
+/** How soon a batch that found the write lock held by another connection tries again. */
+const LOCK_RETRY_MS = 1;
 
 /** How often the WAL descriptor's file is checked to still be the WAL (see walFile). */
 const WAL_CHECK_MS = 1000;
@@ -107,6 +119,14 @@ export class GroupWriter {
   private syncing: Committed[] | null = null;
   private synced = 0;
   private readonly holdDuringFsync: boolean;
+  private waitsForLock = 0;
+  private waitedForLockMs = 0;
+  /** Another connection may hold the write lock (NORMAL locking): BEGIN is tried without waiting (see header). */
+  private readonly beginWithoutWaiting: Database.Statement | null;
+  private readonly busyTimeoutMs: number;
+  /** Set while a batch waits for the write lock: the timer that tries again, and since when it waits. */
+  private lockRetry: NodeJS.Timeout | null = null;
+  private lockWaitStarted: number | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -124,6 +144,9 @@ export class GroupWriter {
     this.walPath = wal && full && !db.memory ? `${db.name}-wal` : null;
     this.fsync = options.fsync ?? fsync;
     this.holdDuringFsync = options.holdDuringFsync ?? true;
+    const shared = String(db.pragma('locking_mode', { simple: true })).toLowerCase() === 'normal' && !db.memory;
+    this.busyTimeoutMs = Number(db.pragma('busy_timeout', { simple: true }));
+    this.beginWithoutWaiting = shared ? db.prepare('BEGIN IMMEDIATE') : null;
   }
 
   /** Transactions committed so far (for tests and metrics: many writes should share few commits). */
@@ -134,6 +157,14 @@ export class GroupWriter {
   /** fsyncs of the WAL run so far by this writer (0 when commits are synchronous or not durable). */
   get fsyncs(): number {
     return this.synced;
+  }
+
+  /**
+   * BEGIN IMMEDIATEs that waited for another connection's write lock (SQLite's busy handler sleeps the thread, 1 ms
+   * at least), and the time they waited: two connections on one file (the dispatch thread) collide here.
+   */
+  get lockWaits(): { count: number; ms: number } {
+    return { count: this.waitsForLock, ms: this.waitedForLockMs };
   }
 
   /** Queues `run` for the next group commit; resolves with its result once that commit is on disk. */
@@ -147,9 +178,10 @@ export class GroupWriter {
     });
   }
 
-  /** Runs everything queued now (used by close). */
+  /** Runs everything queued now (used by close), waiting in SQLite for the write lock if another connection has it. */
   flushAll(): void {
-    while (this.queue.length > 0) this.flushBatch();
+    this.cancelLockRetry();
+    while (this.queue.length > 0) this.flushBatch(false);
   }
 
   /** Flushes what is queued, makes it durable (synchronously), and refuses further writes. */
@@ -181,7 +213,8 @@ export class GroupWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.holding()) return;
+    // A batch waiting for the lock takes the new writes along; held writes wait for the running fsync's end.
+    if (this.scheduled || this.lockRetry !== null || this.holding()) return;
     this.scheduled = true;
     setImmediate(this.onTick);
   }
@@ -190,12 +223,62 @@ export class GroupWriter {
     this.scheduled = false;
     // Scheduled before an fsync started: the writes now wait for its end.
     if (this.holding()) return;
-    this.flushBatch();
+    this.flushBatch(true);
     // Writes beyond one batch wait for the next turn, so sockets get read in between.
     if (this.queue.length > 0) this.schedule();
   };
 
-  private flushBatch(): void {
+  private cancelLockRetry(): void {
+    if (this.lockRetry === null) return;
+    clearTimeout(this.lockRetry);
+    this.lockRetry = null;
+  }
+
+  /**
+   * BEGIN IMMEDIATE without waiting for another connection's write lock: 'busy' when it holds it, 'failed' on
+   * another error (runTogether then begins again and, failing, runs the operations alone, as it does for any
+   * transaction that fails as a whole).
+   */
+  private tryBegin(): 'begun' | 'busy' | 'failed' {
+    if (this.beginWithoutWaiting === null) return 'failed';
+    this.db.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.beginWithoutWaiting.run();
+      return 'begun';
+    } catch (error) {
+      return String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') ? 'busy' : 'failed';
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Tries to start the batch's transaction without waiting (when another connection may hold the lock and
+   * `mayDefer`): 'deferred' when that connection holds it (the batch is back at the head of the queue, tried again
+   * in LOCK_RETRY_MS); 'not begun' when runTogether is to begin it itself (waiting in SQLite if need be).
+   */
+  private startBatch(batch: Pending[], mayDefer: boolean): 'begun' | 'not begun' | 'deferred' {
+    if (!mayDefer || this.beginWithoutWaiting === null) return 'not begun';
+    const begun = this.tryBegin();
+    if (begun !== 'busy') {
+      if (begun === 'begun' && this.lockWaitStarted !== null) {
+        this.waitsForLock += 1;
+        this.waitedForLockMs += performance.now() - this.lockWaitStarted;
+      }
+      this.lockWaitStarted = null;
+      return begun === 'begun' ? 'begun' : 'not begun';
+    }
+    this.lockWaitStarted ??= performance.now();
+    this.queue.unshift(...batch);
+    if (batch.some((op) => op.prompt)) this.promptQueued = true;
+    this.lockRetry = setTimeout(() => {
+      this.lockRetry = null;
+      this.onTick();
+    }, LOCK_RETRY_MS);
+    return 'deferred';
+  }
+
+  private flushBatch(mayDefer: boolean): void {
     const batch = this.queue.splice(0, MAX_BATCH);
     this.promptQueued = this.queue.some((op) => op.prompt);
     if (batch.length === 0) return;
@@ -204,7 +287,9 @@ export class GroupWriter {
     if (deferred) this.db.exec('PRAGMA synchronous = NORMAL');
     let outcomes: Outcome[];
     try {
-      outcomes = this.runTogether(batch) ?? batch.map((op) => this.runAlone(op));
+      const started = this.startBatch(batch, mayDefer);
+      if (started === 'deferred') return;
+      outcomes = this.runTogether(batch, started === 'begun') ?? batch.map((op) => this.runAlone(op));
     } finally {
       if (deferred) this.db.exec('PRAGMA synchronous = FULL');
     }
@@ -282,15 +367,26 @@ export class GroupWriter {
     this.walFd = null;
   }
 
-  /** One transaction for the batch; null when it failed as a whole. */
-  private runTogether(batch: Pending[]): Outcome[] | null {
+  /** BEGIN IMMEDIATE, counting the waits for the write lock (a wait sleeps at least 1 ms; anything shorter is not one). */
+  private beginWrite(): void {
+    const started = performance.now();
+    this.begin.run();
+    const waited = performance.now() - started;
+    if (waited >= LOCK_WAIT_MS) {
+      this.waitsForLock += 1;
+      this.waitedForLockMs += waited;
+    }
+  }
+
+  /** One transaction for the batch (`begun`: its BEGIN already ran); null when it failed as a whole. */
+  private runTogether(batch: Pending[], begun: boolean): Outcome[] | null {
     try {
-      this.begin.run();
+      if (!begun) this.beginWrite();
       let outcomes = this.runPlain(batch);
       if (outcomes === null) {
         // An operation threw, its writes half done: the batch again, each operation in its own savepoint.
         if (this.db.inTransaction) this.rollback.run();
-        this.begin.run();
+        this.beginWrite();
         outcomes = batch.map((op) => this.runInSavepoint(op));
       }
       this.commit.run();
@@ -350,7 +446,7 @@ export class GroupWriter {
 
   private runAlone(op: Pending): Outcome {
     try {
-      this.begin.run();
+      this.beginWrite();
       const value = this.runOp(op);
       this.commit.run();
       this.committed += 1;
