@@ -81,7 +81,8 @@ export interface Config {
   /**
    * `SLUICE_DISPATCH_THREAD` (embedded store only): the dispatcher (claim, attempt, record) and the retention job
    * run on a worker thread with a SQLite connection of their own, so that ingest and delivery use two cores
-   * (src/app/dispatchThread.ts). Ignored on PostgreSQL, which scales with processes.
+   * (src/app/dispatchThread.ts). On by default: the quiet-machine A/B (BENCHMARKS.md) gained end to end and lost
+   * nowhere. Ignored on PostgreSQL, which scales with processes.
    */
   dispatchThread: boolean;
   /** The longest the dispatcher sleeps when nothing is due (it also wakes at the next due time and on ingest). */
@@ -298,7 +299,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     httpThread: onOff(env, 'SLUICE_HTTP_THREAD', false),
     // Off by default: the loaded-machine A/B (BENCHMARKS.md, "The dispatch thread") showed no end-to-end gain and
     // more CPU per delivery at saturation; to be settled by a quiet-machine A/B.
-    dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', false),
+    dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', true),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     retry: {
