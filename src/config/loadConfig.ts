@@ -295,10 +295,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     dispatchConcurrency: integer(env, 'SLUICE_DISPATCH_CONCURRENCY', 256, 1, 100_000),
     defaultTimeoutMs: integer(env, 'SLUICE_DEFAULT_TIMEOUT_MS', 5000, 100, 300_000),
     responseBodyLimit: integer(env, 'SLUICE_RESPONSE_BODY_LIMIT', 16 * 1024, 0, 1024 * 1024),
-    // Off by default: the quiet-machine A/B (BENCHMARKS.md) showed no throughput gain and a backlog RSS over target.
+    // Off by default: its quiet-machine A/B (docs/benchmarks-history.md) showed no throughput gain and a backlog RSS over target.
     httpThread: onOff(env, 'SLUICE_HTTP_THREAD', false),
-    // Off by default: the loaded-machine A/B (BENCHMARKS.md, "The dispatch thread") showed no end-to-end gain and
-    // more CPU per delivery at saturation; to be settled by a quiet-machine A/B.
+    // On by default: the quiet-machine A/B (BENCHMARKS.md, "Latest run") gained 16-20 % end to end and lost nowhere.
     dispatchThread: onOff(env, 'SLUICE_DISPATCH_THREAD', true),
     pollIntervalMs: integer(env, 'SLUICE_POLL_INTERVAL_MS', 1000, 10, 60_000),
     shutdownTimeoutMs: integer(env, 'SLUICE_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

@@ -4,7 +4,7 @@
  *
  * Fewer, larger claims. A claim is a write transaction, and its commit rewrites the same pages of the queue's
  * indexes however few events it leases. Claiming again after every finished attempt made most claims lease one or
- * two events (BENCHMARKS.md, "Before and after: fewer, larger claims"), so a destination with attempts in flight
+ * two events (docs/benchmarks-history.md, "Before and after: fewer, larger claims"), so a destination with attempts in flight
  * is refilled only once REFILL_SHARE of its slots are free. Nothing waits for long because of it: a destination
  * that is not refilled has attempts in flight, and the one that brings it down to the threshold wakes the loop;
  * a slot freed below the threshold is refilled anyway within the dispatcher's REFILL_WAIT_MS (25 ms), so a

@@ -2,7 +2,7 @@
  * HTTP attempts on a worker thread. The gateway is one Node process whose one JavaScript thread runs ingest,
  * the store's writes, the claims and the records; on a machine with a second core that core was left to others.
  * The outbound HTTP work — undici building and writing each request, parsing each response, the pool's sockets —
- * is about a quarter of the delivery path's CPU (BENCHMARKS.md, "The HTTP sender thread") and touches nothing
+ * is about a quarter of the delivery path's CPU (docs/benchmarks-history.md, "The HTTP sender thread") and touches nothing
  * the store holds, so it moves here whole: this class has HttpSender's interface and sends each request through
  * an HttpSender running on a thread of its own (senderWorker.ts).
  *
@@ -28,7 +28,7 @@ interface Waiting {
 
 /**
  * The thread's young generation, in MB: its garbage is short-lived (request and response objects), so a small one
- * costs little, and the process's peak RSS matters (the backlog benchmark's target is 300 MB; in BENCHMARKS.md the
+ * costs little, and the process's peak RSS matters (the backlog benchmark's target is 300 MB; in docs/benchmarks-history.md the
  * thread adds ~17–25 MiB, mostly V8 and undici themselves, with or without this cap). The old generation is left
  * unbounded: 256 attempts × a 1 MiB response body limit must fit.
  */
