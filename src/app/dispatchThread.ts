@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../config/loadConfig.js';
 import type { Logger } from '../observability/logger.js';
+import { untilReady } from '../threads/untilReady.js';
 import type { DispatchThreadData, FromDispatchThread, ToDispatchThread } from './dispatchProtocol.js';
 
 /**
@@ -91,20 +92,7 @@ export class DispatchThread {
   start(): Promise<void> {
     const worker = this.worker ?? this.spawn();
     worker.postMessage({ kind: 'start' } satisfies ToDispatchThread);
-    return new Promise<void>((resolve, reject) => {
-      const onMessage = (message: FromDispatchThread) => {
-        if (message.kind !== 'ready') return;
-        worker.off('exit', onExit);
-        worker.off('message', onMessage);
-        resolve();
-      };
-      const onExit = (code: number) => {
-        worker.off('message', onMessage);
-        reject(new Error(`The dispatch thread exited with code ${code} while starting${this.failure === '' ? '' : `: ${this.failure}`}.`));
-      };
-      worker.on('message', onMessage);
-      worker.once('exit', onExit);
-    });
+    return untilReady(worker, 'dispatch thread', () => this.failure);
   }
 
   private spawn(): Worker {

@@ -15,6 +15,7 @@
  * next request starts a new thread.
  */
 import { Worker } from 'node:worker_threads';
+import { untilReady } from '../../threads/untilReady.js';
 import type { PublishOutcome } from '../types.js';
 import type { HttpSend, HttpSenderOptions, OutgoingHttpRequest } from './sender.js';
 import type { FromSenderThread, SendOrder, SenderThreadData, ToSenderThread } from './senderProtocol.js';
@@ -91,20 +92,7 @@ export class ThreadedHttpSender implements HttpSend {
     if (this.ready) return;
     worker.ref(); // a caller waiting for the thread keeps the process alive until it answers
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (message: FromSenderThread) => {
-          if (message.kind !== 'ready') return;
-          worker.off('exit', onExit);
-          worker.off('message', onMessage);
-          resolve();
-        };
-        const onExit = (code: number) => {
-          worker.off('message', onMessage);
-          reject(new Error(`The HTTP sender thread exited with code ${code} while starting${this.failure === '' ? '' : `: ${this.failure}`}.`));
-        };
-        worker.on('message', onMessage);
-        worker.once('exit', onExit);
-      });
+      await untilReady(worker, 'HTTP sender thread', () => this.failure);
     } finally {
       if (this.waiting.size === 0) worker.unref();
     }
