@@ -4,7 +4,7 @@
  * seeing the other's rows, their writes serialised by SQLite's write lock (counted as lock waits).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -19,6 +19,7 @@ describe("the data directory's lock", () => {
     try {
       const lock = lockDataDir(dir);
       assert.throws(() => lockDataDir(dir), StoreLockedError);
+      assert.deepEqual(await readdir(dir), ['sluice.lock'], 'no journal is left beside the lock file');
       lock.release();
       lockDataDir(dir).release();
     } finally {

@@ -24,6 +24,8 @@ export function lockDataDir(dataDir: string): DataDirLock {
   const db = new Database(file, { timeout: 250 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
+    // The file holds nothing: its empty transaction needs no journal on disk (none is left beside it).
+    db.pragma('journal_mode = MEMORY');
     // An EXCLUSIVE transaction takes SQLite's exclusive file lock, and this locking mode keeps it after COMMIT.
     db.exec('BEGIN EXCLUSIVE; COMMIT;');
   } catch (error) {
